@@ -1,0 +1,239 @@
+package lessons
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/sim"
+)
+
+// MaxText is the most characters the tokenizer's text field holds. A
+// paragraph or two is plenty to learn from, and the cap keeps a 1 MB paste
+// from costing every render a megabyte of tokenizing.
+const MaxText = 2000
+
+// bpeMaxMerges is how far the BPE demo's slider goes.
+const bpeMaxMerges = 300
+
+//go:embed corpus/bpe.txt
+var bpeCorpus string
+
+// Tokens is chapter 1, "From letters to numbers": the real o200k_base and
+// cl100k_base tokenizers on any text, and a BPE trainer on a small corpus.
+type Tokens struct {
+	tokenizers map[string]*sim.Tokenizer
+	bpe        *sim.BPE
+	// samples are the words whose split the BPE view shows.
+	samples  []string
+	controls []Control
+}
+
+// NewTokens loads both tokenizers and trains the BPE demo once.
+func NewTokens() (*Tokens, error) {
+	t := &Tokens{tokenizers: map[string]*sim.Tokenizer{}}
+	var encOpts []Option
+	notes := map[sim.Encoding]string{
+		sim.O200kBase:  "GPT-4o, GPT-5",
+		sim.CL100kBase: "GPT-4, GPT-3.5",
+	}
+	for _, enc := range sim.Encodings() {
+		tk, err := sim.NewTokenizer(enc)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", enc, err)
+		}
+		t.tokenizers[string(enc)] = tk
+		encOpts = append(encOpts, Option{Value: string(enc), Note: notes[enc]})
+	}
+	t.bpe = sim.TrainBPE(bpeCorpus, bpeMaxMerges)
+	t.samples = []string{"lowest", "newer", "tokenizer", "strawberry", "walking", "unbelievable"}
+	t.controls = []Control{
+		{Key: "text", Label: "Text", Kind: Text, MaxLen: MaxText, When: "view=tokens",
+			Default: "Counting the r's in strawberry is hard for a model: it sees tokens 🍓, not letters.",
+			Help:    "enter to edit, esc when done · paste anything, up to 2,000 characters"},
+		{Key: "encoding", Label: "Encoding", Kind: Choice, Default: string(sim.O200kBase), When: "view=tokens",
+			Help: "←/→ switch vocabulary: the same text, different pieces and numbers", Options: encOpts},
+		{Key: "spaces", Label: "Spaces", Kind: Toggle, Default: "false", When: "view=tokens",
+			Help: "space or ←/→ to mark spaces as · inside tokens"},
+		{Key: "merges", Label: "Merges", Kind: Slider, Min: 0, Max: float64(t.bpe.Len()), Step: 1,
+			Default: fmt.Sprint(min(12, t.bpe.Len())), Format: "%.0f", When: "view=bpe",
+			Help: "←/→ one merge, shift+←/→ ten: watch pieces grow into words"},
+		{Key: "view", Label: "View", Kind: Choice, Default: "tokens",
+			Help: "←/→ switch between the real tokenizer and BPE step by step",
+			Options: []Option{
+				{Value: "tokens", Label: "Real tokenizer"},
+				{Value: "bpe", Label: "BPE, step by step"},
+			}},
+	}
+	return t, nil
+}
+
+// ID implements Lesson.
+func (t *Tokens) ID() string { return "tokens" }
+
+// Number implements Lesson.
+func (t *Tokens) Number() int { return 1 }
+
+// Title implements Lesson.
+func (t *Tokens) Title() string { return "From letters to numbers" }
+
+// Summary implements Lesson.
+func (t *Tokens) Summary() string {
+	return "Tokenizers: how text becomes the numbers a model reads (real o200k_base, BPE by hand)"
+}
+
+// Controls implements Lesson.
+func (t *Tokens) Controls() []Control { return t.controls }
+
+// Render implements Lesson.
+func (t *Tokens) Render(th *ui.Theme, v Values, width, height int) string {
+	v = Normalize(t.controls, v)
+	var out string
+	if v["view"] == "bpe" {
+		out = t.renderBPE(th, v, width, height)
+	} else {
+		out = t.renderTokens(th, v, width, height)
+	}
+	return ui.Fit(out, width, height)
+}
+
+const tokensProse = "A model never reads letters. A tokenizer first cuts text into pieces it met " +
+	"often in training, called tokens, and swaps each piece for its number in a fixed " +
+	"vocabulary. Those numbers are all the model ever sees."
+
+const strawberryProse = "That is why counting the r's in \"strawberry\" is hard: the model " +
+	"gets %s, %d numbers, and has to have learned what letters hide inside each one."
+
+func (t *Tokens) renderTokens(th *ui.Theme, v Values, width, height int) string {
+	tk := t.tokenizers[v["encoding"]]
+	if tk == nil {
+		tk = t.tokenizers[string(sim.O200kBase)]
+	}
+	text := v["text"]
+	toks := tk.Encode(text)
+	showSpace := v.Bool("spaces")
+
+	chips := make([]ui.Chip, len(toks))
+	for i, tok := range toks {
+		chips[i] = ui.Chip{Text: tok.Visible(showSpace), Sub: fmt.Sprint(tok.ID)}
+	}
+	// Chips get what is left after the fixed lines; each chip row is 2 lines.
+	prose := th.Text.Render(ui.Wrap(tokensProse, width))
+	counts := fmt.Sprintf("%s tokens · %s characters · %s bytes  %s",
+		th.Strong.Render(fmt.Sprint(len(toks))),
+		th.Strong.Render(fmt.Sprint(utf8.RuneCountInString(text))),
+		th.Strong.Render(fmt.Sprint(len(text))),
+		th.Badge(ui.Computed))
+	straw := tk.Encode("strawberry")
+	pieces := make([]string, len(straw))
+	for i, s := range straw {
+		pieces[i] = fmt.Sprintf("%q", s.Display())
+	}
+	why := th.Subtle.Render(ui.Wrap(fmt.Sprintf(strawberryProse, strings.Join(pieces, " + "), len(straw)), width))
+
+	fixed := 2 + ui.Lines(counts)
+	if height-fixed-ui.Lines(prose)-ui.Lines(why)-2 >= 2 {
+		fixed += ui.Lines(prose) + ui.Lines(why) + 2
+	} else if height-fixed-ui.Lines(prose)-1 >= 2 {
+		fixed += ui.Lines(prose) + 1
+		why = ""
+	} else {
+		prose, why = "", ""
+	}
+	rows := max(1, (height-fixed)/2)
+	chipText, shown := th.Chips(chips, width, rows)
+	if len(toks) == 0 {
+		chipText = th.Subtle.Render("(no text: select Text and press enter to type)")
+	} else if shown < len(toks) {
+		counts += th.Subtle.Render(fmt.Sprintf("  · %d more not shown", len(toks)-shown))
+	}
+	return ui.Stack(height,
+		ui.Block{Text: prose, Optional: true, Priority: 2},
+		ui.Block{Text: chipText + "\n" + counts},
+		ui.Block{Text: why, Optional: true, Priority: 1},
+	)
+}
+
+const bpeProse = "Byte-pair encoding learns its vocabulary by counting. Start from single " +
+	"characters (· marks where a word ends). Find the pair that sits side by side most " +
+	"often in the corpus, glue it into one new symbol, and repeat. Each merge adds one " +
+	"token to the vocabulary."
+
+// bpeSymbol shows a BPE symbol with the end-of-word marker as one cell.
+func bpeSymbol(s string) string { return strings.ReplaceAll(s, sim.EndOfWord, "·") }
+
+func (t *Tokens) renderBPE(th *ui.Theme, v Values, width, height int) string {
+	n := min(max(v.Int("merges"), 0), t.bpe.Len())
+	prose := th.Text.Render(ui.Wrap(bpeProse, width))
+	merges := t.bpe.Merges()[:n]
+
+	// Left: the merge table, newest last; right: sample words split so far.
+	var split []string
+	split = append(split, th.Header.Render(fmt.Sprintf("Words after %d merges", n)))
+	for _, w := range t.samples {
+		parts := t.bpe.Segment(w, n)
+		shown := make([]string, len(parts))
+		for i, p := range parts {
+			shown[i] = bpeSymbol(p)
+		}
+		split = append(split, fmt.Sprintf("%-13s %s", w, th.Accent.Render(strings.Join(shown, "|")))+
+			th.Subtle.Render(fmt.Sprintf(" %d", len(parts))))
+	}
+	status := fmt.Sprintf("%s of %d merges learned · vocabulary %s symbols  %s",
+		th.Strong.Render(fmt.Sprint(n)), t.bpe.Len(), th.Strong.Render(fmt.Sprint(t.bpe.VocabSize(n))), th.Badge(ui.Computed))
+
+	var table []string
+	table = append(table, th.Header.Render("Merge table (most frequent pair first)"))
+	tableRows := max(3, height-ui.Lines(prose)-4)
+	if n == 0 {
+		table = append(table, th.Subtle.Render("no merges yet: every word is single characters"))
+	}
+	start := 0
+	if n > tableRows-1 {
+		start = n - (tableRows - 2)
+		table = append(table, th.Subtle.Render(fmt.Sprintf("  … %d earlier merges", start)))
+	}
+	for i := start; i < n; i++ {
+		m := merges[i]
+		rule := fmt.Sprintf("%4d  %s + %s → %s", i+1, bpeSymbol(m.Left), bpeSymbol(m.Right), bpeSymbol(m.Left+m.Right))
+		if i == n-1 {
+			rule = th.Focus.Render(rule)
+		}
+		table = append(table, rule+th.Subtle.Render(fmt.Sprintf("  ×%d", m.Count)))
+	}
+	var grid string
+	if width >= 76 {
+		lw := width / 2
+		left := ui.Fit(strings.Join(table, "\n"), lw-1, tableRows+1)
+		right := ui.Fit(strings.Join(split, "\n"), width-lw, tableRows+1)
+		grid = joinColumns(left, right, lw)
+	} else {
+		grid = strings.Join(split, "\n") + "\n\n" + strings.Join(table, "\n")
+	}
+	return ui.Stack(height,
+		ui.Block{Text: prose, Optional: true, Priority: 1},
+		ui.Block{Text: status},
+		ui.Block{Text: grid},
+	)
+}
+
+// joinColumns puts right beside left, padding left to leftWidth cells.
+func joinColumns(left, right string, leftWidth int) string {
+	l := strings.Split(left, "\n")
+	r := strings.Split(right, "\n")
+	n := max(len(l), len(r))
+	out := make([]string, n)
+	for i := range n {
+		var a, b string
+		if i < len(l) {
+			a = l[i]
+		}
+		if i < len(r) {
+			b = r[i]
+		}
+		out[i] = ui.PadRight(a, leftWidth) + b
+	}
+	return strings.Join(out, "\n")
+}

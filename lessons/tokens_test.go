@@ -1,0 +1,79 @@
+package lessons
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+)
+
+func tokensLesson(t *testing.T) Lesson {
+	t.Helper()
+	c := mustCatalog(t)
+	i, ok := c.Index("tokens")
+	if !ok {
+		t.Fatal("no tokens chapter")
+	}
+	return c.At(i)
+}
+
+func TestTokensShowsRealIDsAndCounts(t *testing.T) {
+	l := tokensLesson(t)
+	th := ui.NewTheme(true)
+	v := Defaults(l.Controls()).With("text", "Hello, world!")
+	// cl100k_base "Hello, world!" = [9906, 11, 1917, 0], as tiktoken prints it.
+	out := ansi.Strip(l.Render(th, v.With("encoding", "cl100k_base"), 100, 30))
+	for _, want := range []string{"9906", "1917", "4 tokens", "13 characters", "13 bytes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cl100k_base render lacks %q:\n%s", want, out)
+		}
+	}
+	o200k := ansi.Strip(l.Render(th, v.With("encoding", "o200k_base"), 100, 30))
+	if o200k == out {
+		t.Error("switching the encoding changed nothing on screen")
+	}
+}
+
+func TestTokensShowsPartialBytesNotReplacement(t *testing.T) {
+	l := tokensLesson(t)
+	th := ui.NewTheme(true)
+	// A rare CJK character is split below the character level by cl100k_base.
+	v := Defaults(l.Controls()).With("text", "鑫🦜").With("encoding", "cl100k_base")
+	out := ansi.Strip(l.Render(th, v, 100, 30))
+	if strings.Contains(out, "\uFFFD") {
+		t.Errorf("render shows U+FFFD for a partial token:\n%s", out)
+	}
+	if !strings.Contains(out, "<") || !strings.Contains(out, ">") {
+		t.Errorf("render shows no <hex bytes> for a partial token:\n%s", out)
+	}
+}
+
+func TestTokensEscapesControlCharacters(t *testing.T) {
+	l := tokensLesson(t)
+	th := ui.NewTheme(false)
+	v := Defaults(l.Controls()).With("text", "red \x1b[31mALERT\x1b[0m\x07 bell\r\nnext")
+	out := l.Render(th, v, 100, 30)
+	// The render may hold the theme's own SGR codes but never the user's.
+	if strings.Contains(out, "\x1b[31m") || strings.Contains(out, "\x07") || strings.Contains(out, "\r") {
+		t.Errorf("user's control characters reached the screen raw: %q", out)
+	}
+	if !strings.Contains(ansi.Strip(out), "␛") {
+		t.Errorf("escape not shown as ␛:\n%s", ansi.Strip(out))
+	}
+}
+
+func TestBPEViewGrowsWithMerges(t *testing.T) {
+	l := tokensLesson(t)
+	th := ui.NewTheme(true)
+	base := Defaults(l.Controls()).With("view", "bpe")
+	zero := ansi.Strip(l.Render(th, base.With("merges", "0"), 120, 40))
+	if !strings.Contains(zero, "no merges yet") || !strings.Contains(zero, "l|o|w|e|s|t|·") {
+		t.Errorf("at 0 merges words should be single characters:\n%s", zero)
+	}
+	many := ansi.Strip(l.Render(th, base.With("merges", "250"), 120, 40))
+	if !strings.Contains(many, "250 of") || strings.Contains(many, "l|o|w|e|s|t|·") {
+		t.Errorf("after 250 merges words should be in bigger pieces:\n%s", many)
+	}
+}

@@ -1,0 +1,211 @@
+// Package server wires Expedition to SSH: the host key, authentication, the
+// middleware chain, one Bubble Tea program per connection, limits, and a
+// shutdown that tells every student before it closes.
+//
+// It lives apart from cmd/server so the end-to-end tests can start the real
+// server in-process on 127.0.0.1:0.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"charm.land/log/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	"charm.land/wish/v2/recover"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/expedition-llm/expedition/lessons"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultListen      = "127.0.0.1:2222"
+	DefaultDataDir     = "./expedition-data"
+	DefaultIdleTimeout = 2 * time.Hour
+	DefaultMaxSessions = 500
+)
+
+// ShutdownText is what every student reads when the server stops.
+const ShutdownText = "The server is shutting down. Thanks for joining the expedition."
+
+// Config is everything the server needs to know at start-up.
+type Config struct {
+	// Listen is the TCP address to serve SSH on.
+	Listen string
+	// DataDir holds the host key (and, later, the class's database).
+	DataDir string
+	// IdleTimeout closes a connection with no traffic either way for this
+	// long. Broadcasts count as traffic, so a following student is never
+	// idle while the class moves.
+	IdleTimeout time.Duration
+	// MaxSessions is the most sessions served at once; the next one is told
+	// the class is full.
+	MaxSessions int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	return c
+}
+
+// Server is a running Expedition SSH server.
+type Server struct {
+	cfg     Config
+	log     *log.Logger
+	catalog *lessons.Catalog
+	ssh     *ssh.Server
+	hostKey gossh.Signer
+
+	active  atomic.Int64
+	closing atomic.Bool
+
+	mu       sync.Mutex
+	sessions map[*liveSession]struct{}
+}
+
+// New prepares a server: it loads (or creates) the host key and builds the
+// SSH server, but does not listen yet.
+func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		return nil, errors.New("new server: nil logger")
+	}
+	key, err := loadHostKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      logger,
+		catalog:  catalog,
+		hostKey:  key,
+		sessions: map[*liveSession]struct{}{},
+	}
+	srv, err := wish.NewServer(
+		wish.WithAddress(cfg.Listen),
+		// Passing the signer ourselves keeps wish from writing a key into
+		// the working directory.
+		func(srv *ssh.Server) error { srv.AddHostKey(key); return nil },
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		// Keyless students get in with no questions asked.
+		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
+		wish.WithIdleTimeout(cfg.IdleTimeout),
+		wish.WithMiddleware(
+			// The last listed runs first: recover wraps everything.
+			s.programMiddleware,
+			s.terminalMiddleware,
+			s.capacityMiddleware,
+			s.logMiddleware,
+			recover.MiddlewareWithLogger(printfLogger{logger}),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build ssh server: %w", err)
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// Fingerprint is the host key's SHA256 fingerprint, for students to check.
+func (s *Server) Fingerprint() string { return gossh.FingerprintSHA256(s.hostKey.PublicKey()) }
+
+// HostKey is the server's public host key.
+func (s *Server) HostKey() gossh.PublicKey { return s.hostKey.PublicKey() }
+
+// JoinLine is the command a student types to join a server listening on
+// addr: loopback and unspecified addresses read as "localhost", and the
+// port is left out when it is 22.
+func JoinLine(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "ssh " + addr
+	}
+	ip := net.ParseIP(host)
+	if host == "" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port == "22" {
+		return "ssh " + host
+	}
+	return "ssh -p " + port + " " + host
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.log.Info("serving", "addr", ln.Addr().String(), "host_key", s.Fingerprint())
+	s.log.Info("students join with: " + JoinLine(ln.Addr().String()))
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	return s.Serve(ln)
+}
+
+// Sessions is the number of sessions being served now.
+func (s *Server) Sessions() int { return int(s.active.Load()) }
+
+// Shutdown tells every session the server is going, gives them until ctx is
+// done to leave on their own, then closes whatever is left. It returns once
+// every connection is closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	live := make([]*liveSession, 0, len(s.sessions))
+	for ls := range s.sessions {
+		live = append(live, ls)
+	}
+	s.mu.Unlock()
+	s.log.Info("shutting down", "sessions", len(live))
+	for _, ls := range live {
+		ls.notify(ShutdownText)
+	}
+	err := s.ssh.Shutdown(ctx)
+	if err != nil {
+		// Sessions that did not leave in time (a stalled client) are cut.
+		if cerr := s.ssh.Close(); cerr != nil && !errors.Is(cerr, ssh.ErrServerClosed) {
+			return fmt.Errorf("close ssh server: %w", cerr)
+		}
+	}
+	return nil
+}
+
+// printfLogger adapts a structured logger to wish's Printf-style one.
+type printfLogger struct{ l *log.Logger }
+
+func (p printfLogger) Printf(format string, v ...any) { p.l.Error(fmt.Sprintf(format, v...)) }
+
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return strconv.Itoa(22)
+	}
+	return port
+}
