@@ -59,9 +59,10 @@ func RenderPanel(th *ui.Theme, cs []Control, v Values, p Panel, width int, help 
 		lines = append(lines, marker+label+" "+renderWidget(th, c, v[c.Key], p, focused, rest))
 	}
 	if help && focusHelp != "" {
-		lines = append(lines, th.Subtle.Render(ui.PadRight(focusHelp, width)))
+		lines = append(lines, "", th.Subtle.Render(ui.Wrap(focusHelp, width)))
 	}
-	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	out := strings.Join(lines, "\n")
+	return ui.Fit(out, width, ui.Lines(out))
 }
 
 func renderWidget(th *ui.Theme, c Control, val string, p Panel, focused bool, width int) string {

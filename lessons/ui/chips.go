@@ -38,10 +38,15 @@ func (t *Theme) Chips(chips []Chip, width, maxRows int) (out string, shown int) 
 		if text == "" {
 			text = " "
 		}
-		w := max(lipgloss.Width(text), lipgloss.Width(c.Sub))
+		// An ID always gets a cell of space after it, so neighbouring IDs
+		// never run together into one long number; the token's colour covers
+		// only its own text, so the padding cannot pass for a space in it.
+		tw := lipgloss.Width(text)
+		w := max(tw, lipgloss.Width(c.Sub)+1)
 		if w > width-sep {
 			w = width - sep
 			text = PadRight(text, w)
+			tw = w
 		}
 		if used > 0 && used+w+sep > width {
 			flush()
@@ -53,11 +58,10 @@ func (t *Theme) Chips(chips []Chip, width, maxRows int) (out string, shown int) 
 			top.WriteString("|")
 			bottom.WriteString(" ")
 		}
-		style := lipgloss.NewStyle().
-			Background(t.ChipColors[i%len(t.ChipColors)]).
-			Foreground(t.ChipText)
-		top.WriteString(style.Render(PadRight(text, w)))
-		bottom.WriteString(t.Subtle.Render(PadRight(c.Sub, w)))
+		bg := t.ChipColors[i%len(t.ChipColors)]
+		top.WriteString(lipgloss.NewStyle().Background(bg).Foreground(t.ChipText).Render(text))
+		top.WriteString(strings.Repeat(" ", w-tw))
+		bottom.WriteString(lipgloss.NewStyle().Foreground(bg).Render(PadRight(c.Sub, w)))
 		used += w + sep
 	}
 	if used > 0 {

@@ -62,5 +62,5 @@ func (t *Theme) Heatmap(rowLabels, colLabels []string, cells [][]HeatCell, width
 			b.WriteString(PadRight(cell, cellW))
 		}
 	}
-	return b.String()
+	return Fit(b.String(), width, len(cells)+1)
 }

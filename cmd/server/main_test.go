@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCmd(args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestSnapshotPrintsPlainScreen(t *testing.T) {
+	out, errOut, code := runCmd("snapshot", "--chapter", "tokens", "--set", "text=Hello world", "--width", "100", "--height", "30")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("plain snapshot holds escape codes")
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 30 {
+		t.Errorf("snapshot has %d lines, want 30", len(lines))
+	}
+	// o200k_base "Hello world" = [13225, 2375] (tiktoken).
+	for _, want := range []string{"From letters to numbers", "13225", "2375", "2 tokens · 11 characters"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("snapshot lacks %q:\n%s", want, out)
+		}
+	}
+	colored, _, _ := runCmd("snapshot", "--chapter", "tokens", "--color")
+	if !strings.Contains(colored, "\x1b[") {
+		t.Errorf("--color snapshot has no escape codes")
+	}
+}
+
+func TestSnapshotRejectsBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--chapter", "nope"}, `unknown chapter "nope"`},
+		{[]string{"--set", "colour=red"}, `no control "colour"`},
+		{[]string{"--set", "view=bpe", "--set", "merges=9999"}, "out of range"},
+		{[]string{"--set", "encoding=gpt2"}, "not one of o200k_base, cl100k_base"},
+		{[]string{"--set", "novalue"}, "want key=value"},
+		{[]string{"--width", "0"}, "between 1 and 1000"},
+		{[]string{"--set", "text=" + strings.Repeat("x", 2001)}, "over the limit of 2000"},
+	} {
+		_, errOut, code := runCmd(append([]string{"snapshot"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("snapshot %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if _, errOut, code := runCmd("fly"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

@@ -1,0 +1,69 @@
+// Package layout holds no code, only the test that keeps DESIGN.md §3's
+// import rules: sim imports nothing of the project and nothing that does I/O
+// for the UI or network; lessons never reach session or server; session/room
+// (when it exists) knows nothing of Bubble Tea or SSH.
+package layout
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/expedition-llm/expedition"
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	return goList(t, "-deps", module+"/"+pkg)
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	pkg := args[len(args)-1]
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestImportRules(t *testing.T) {
+	rules := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"sim", []string{module + "/", "charm.land/", "net", "net/http", "os/exec"}},
+		{"lessons", []string{module + "/session", module + "/server", "charm.land/ssh", "charm.land/wish"}},
+		{"lessons/ui", []string{module + "/lessons", module + "/session", module + "/server", "charm.land/ssh"}},
+		{"session", []string{module + "/server", "charm.land/ssh", "charm.land/wish"}},
+	}
+	for _, r := range rules {
+		for _, d := range deps(t, r.pkg) {
+			if d == module+"/"+r.pkg {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if d == f || strings.HasSuffix(f, "/") && strings.HasPrefix(d, f) {
+					t.Errorf("%s depends on %s, which DESIGN.md §3 forbids", r.pkg, d)
+				}
+			}
+		}
+	}
+}
+
+// TestSimTakesNoClockOrRandomness checks sim's own imports: a clock, global
+// randomness or I/O there would make screens irreproducible. (Libraries it
+// uses may import time for their own timeouts.)
+func TestSimTakesNoClockOrRandomness(t *testing.T) {
+	imports := goList(t, "-f", "{{join .Imports \"\\n\"}}", module+"/sim")
+	if !slices.Contains(imports, "strings") {
+		t.Fatalf("go list gave no imports for sim: %q", imports)
+	}
+	for _, imp := range imports {
+		switch imp {
+		case "time", "math/rand", "math/rand/v2", "crypto/rand", "os", "io", "net", "io/fs", "os/exec":
+			t.Errorf("sim imports %s", imp)
+		}
+	}
+}
