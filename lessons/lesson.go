@@ -22,10 +22,77 @@ type Lesson interface {
 	Summary() string
 	// Controls are the chapter's inputs, in focus order.
 	Controls() []Control
-	// Render draws the chapter body for v in width×height cells. It must not
-	// draw a line wider than width nor more than height lines, and it must
-	// not panic for any values a Normalize call can produce.
-	Render(th *ui.Theme, v Values, width, height int) string
+	// Render draws the chapter body for f. It must not draw a line wider
+	// than f.Width nor more than f.Height lines, and it must not panic for
+	// any values a Normalize call can produce.
+	Render(f Frame) string
+}
+
+// Frame is everything a chapter body is drawn from. Two equal frames give the
+// same screen, which is what lets followers share a render.
+type Frame struct {
+	Theme  *ui.Theme
+	Values Values
+	Width  int
+	Height int
+	// Spot is the ID of the element the instructor is pointing at (one of
+	// the chapter's Spots), or "" when nothing is spotlit.
+	Spot string
+	// Class is what the class has put in together (pooled samples, votes),
+	// keyed by names the chapter chooses; nil when there is no class input.
+	Class Tally
+}
+
+// Tally counts the class's contributions by key, e.g. "sample:mat" → 12.
+type Tally map[string]int
+
+// Spot is an element of a chapter the instructor can point everyone at.
+type Spot struct {
+	ID    string
+	Label string
+}
+
+// Spotter is a Lesson with elements worth pointing at (a row of a grid, a
+// bar of a chart).
+type Spotter interface {
+	Spots(v Values) []Spot
+}
+
+// Poller is a Lesson that carries questions for the class.
+type Poller interface {
+	// Polls are the chapter's questions, with their truth computed for v
+	// (the values on the instructor's screen when the poll opens).
+	Polls(v Values) []Poll
+}
+
+// PollKind is how a poll is answered.
+type PollKind int
+
+// The kinds of poll.
+const (
+	// MultipleChoice is answered by picking one of Choices.
+	MultipleChoice PollKind = iota
+	// Estimate is answered with a number, judged by how close it is to
+	// Truth (on a log scale: being off by 10× is the same miss either way).
+	Estimate
+)
+
+// Poll is one question a chapter asks the class.
+type Poll struct {
+	// ID is unique within the chapter and stable across releases: saved
+	// answers refer to it.
+	ID       string
+	Question string
+	Kind     PollKind
+	// Choices are the options of a MultipleChoice poll (at most 9, so a
+	// digit picks one); Correct indexes the right one, -1 for an opinion.
+	Choices []string
+	Correct int
+	// Truth is an Estimate's computed answer, and Unit what it counts.
+	Truth float64
+	Unit  string
+	// Explain is the sentence shown with the answer at the reveal.
+	Explain string
 }
 
 // ControlByKey finds a lesson's control.

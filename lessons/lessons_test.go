@@ -68,7 +68,7 @@ func TestGolden(t *testing.T) {
 		for _, size := range [][2]int{{80, 24}, {120, 40}} {
 			name := fmt.Sprintf("%s-%dx%d", tc.name, size[0], size[1])
 			t.Run(name, func(t *testing.T) {
-				got := ansi.Strip(tc.lesson.Render(th, tc.values, size[0], size[1]))
+				got := ansi.Strip(tc.lesson.Render(Frame{Theme: th, Values: tc.values, Width: size[0], Height: size[1]}))
 				got = trimRight(got) + "\n"
 				path := filepath.Join("testdata", name+".golden")
 				if *update {
@@ -108,7 +108,7 @@ func TestRenderFits(t *testing.T) {
 		for _, tc := range goldenCases(c) {
 			for w := 80; w <= 250; w += 17 {
 				for h := 24; h <= 80; h += 14 {
-					out := tc.lesson.Render(th, tc.values, w, h)
+					out := tc.lesson.Render(Frame{Theme: th, Values: tc.values, Width: w, Height: h})
 					checkFits(t, fmt.Sprintf("%s %dx%d mono=%v", tc.name, w, h, mono), out, w, h)
 				}
 			}

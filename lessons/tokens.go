@@ -88,8 +88,9 @@ func (t *Tokens) Summary() string {
 func (t *Tokens) Controls() []Control { return t.controls }
 
 // Render implements Lesson.
-func (t *Tokens) Render(th *ui.Theme, v Values, width, height int) string {
-	v = Normalize(t.controls, v)
+func (t *Tokens) Render(f Frame) string {
+	th, width, height := f.Theme, f.Width, f.Height
+	v := Normalize(t.controls, f.Values)
 	var out string
 	if v["view"] == "bpe" {
 		out = t.renderBPE(th, v, width, height)
@@ -236,4 +237,62 @@ func joinColumns(left, right string, leftWidth int) string {
 		out[i] = ui.PadRight(a, leftWidth) + b
 	}
 	return strings.Join(out, "\n")
+}
+
+// Polls implements Poller: questions whose answers the real tokenizer and the
+// BPE trainer compute.
+func (t *Tokens) Polls(v Values) []Poll {
+	v = Normalize(t.controls, v)
+	tk := t.tokenizers[v["encoding"]]
+	if tk == nil {
+		tk = t.tokenizers[string(sim.O200kBase)]
+	}
+	straw := len(tk.Encode("strawberry"))
+	choices := []string{"1", "2", "3", "10"}
+	correct := -1
+	for i, c := range choices {
+		if c == fmt.Sprint(straw) {
+			correct = i
+		}
+	}
+	if correct < 0 {
+		choices[3] = fmt.Sprint(straw)
+		correct = 3
+	}
+	text := v["text"]
+	polls := []Poll{
+		{
+			ID:       "strawberry",
+			Question: fmt.Sprintf("How many tokens does %s make of \"strawberry\"?", tk.Encoding()),
+			Kind:     MultipleChoice, Choices: choices, Correct: correct,
+			Explain: "Common words are one token; rarer ones are split into pieces the model has to learn to spell.",
+		},
+		{
+			ID:       "count",
+			Question: fmt.Sprintf("How many %s tokens is the text on screen (%d characters)?", tk.Encoding(), utf8.RuneCountInString(text)),
+			Kind:     Estimate, Truth: float64(len(tk.Encode(text))), Unit: "tokens",
+			Explain: "English runs about 4 characters per token; code, numbers and other scripts cost more.",
+		},
+	}
+	if t.bpe.Len() > 0 {
+		m := t.bpe.Merges()[0]
+		first := bpeSymbol(m.Left + m.Right)
+		opts := []string{first, "the", "ing·", "er"}
+		seen := map[string]bool{}
+		var uniq []string
+		for _, o := range opts {
+			if !seen[o] {
+				seen[o] = true
+				uniq = append(uniq, o)
+			}
+		}
+		polls = append(polls, Poll{
+			ID:       "firstmerge",
+			Question: "Which symbol does BPE create first on our corpus?",
+			Kind:     MultipleChoice, Choices: uniq, Correct: 0,
+			Explain: fmt.Sprintf("%s + %s is the most frequent adjacent pair (%d times), so it is merged first.",
+				bpeSymbol(m.Left), bpeSymbol(m.Right), m.Count),
+		})
+	}
+	return polls
 }

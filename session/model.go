@@ -465,7 +465,7 @@ func (m *Model) lessonBody(l lessons.Lesson, vals lessons.Values, w, h int) stri
 	if c.chapter == m.chapter && c.width == w && c.height == h && c.values.Equal(vals) {
 		return c.out
 	}
-	out := ui.Fit(l.Render(m.th, vals, w, h), w, h)
+	out := ui.Fit(l.Render(lessons.Frame{Theme: m.th, Values: vals, Width: w, Height: h}), w, h)
 	c.chapter, c.width, c.height, c.values, c.out = m.chapter, w, h, vals, out
 	return out
 }
