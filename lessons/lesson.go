@@ -46,6 +46,14 @@ type Frame struct {
 // Tally counts the class's contributions by key, e.g. "sample:mat" → 12.
 type Tally map[string]int
 
+// Linker is a Lesson whose controls move together: choosing a preset sets
+// the dials, and touching a dial turns the preset to "custom".
+type Linker interface {
+	// Link returns v after the control changed has been set, with every
+	// control that follows from it updated.
+	Link(v Values, changed string) Values
+}
+
 // Spot is an element of a chapter the instructor can point everyone at.
 type Spot struct {
 	ID    string

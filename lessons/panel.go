@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -30,11 +31,26 @@ func VisibleControls(cs []Control, v Values) []Control {
 }
 
 // RenderPanel draws one line per visible control in width cells, with the
-// focused control's help below when there is room (help=true).
-func RenderPanel(th *ui.Theme, cs []Control, v Values, p Panel, width int, help bool) string {
+// focused control's help below when there is room (help=true). At most
+// maxLines controls are listed (0: all); a longer list scrolls to keep the
+// focused control in view and says how many are above and below.
+func RenderPanel(th *ui.Theme, cs []Control, v Values, p Panel, width, maxLines int, help bool) string {
 	vis := VisibleControls(cs, v)
 	if len(vis) == 0 || width < 20 {
 		return ""
+	}
+	var above, below int
+	if maxLines > 0 && len(vis) > maxLines {
+		maxLines = max(maxLines, 2)
+		focus := 0
+		for i, c := range vis {
+			if c.Key == p.Focus {
+				focus = i
+			}
+		}
+		start := min(max(focus-maxLines/2, 0), len(vis)-maxLines)
+		above, below = start, len(vis)-start-maxLines
+		vis = vis[start : start+maxLines]
 	}
 	labelW := 0
 	for _, c := range vis {
@@ -57,6 +73,10 @@ func RenderPanel(th *ui.Theme, cs []Control, v Values, p Panel, width int, help 
 		}
 		rest := width - 2 - labelW - 1
 		lines = append(lines, marker+label+" "+renderWidget(th, c, v[c.Key], p, focused, rest))
+	}
+	if above > 0 || below > 0 {
+		more := th.Subtle.Render(fmt.Sprintf("  ↑ %d more · ↓ %d more", above, below))
+		lines[len(lines)-1] = ui.PadRight(lines[len(lines)-1], max(width-lipgloss.Width(more), 0)) + more
 	}
 	if help && focusHelp != "" {
 		lines = append(lines, "", th.Subtle.Render(ui.Wrap(focusHelp, width)))

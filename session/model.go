@@ -162,7 +162,11 @@ func (m *Model) focused() (lessons.Control, bool) {
 }
 
 func (m *Model) set(key, value string) {
-	m.values[m.chapter] = m.values[m.chapter].With(key, value)
+	v := m.values[m.chapter].With(key, value)
+	if ln, ok := m.lesson().(lessons.Linker); ok {
+		v = ln.Link(v, key)
+	}
+	m.values[m.chapter] = v
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -441,11 +445,13 @@ func (m *Model) chapterView(w, h int) string {
 	if w >= sidebarMin {
 		side := 38
 		bodyW := w - side - 3
-		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, true)
+		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
 		body := m.lessonBody(l, vals, bodyW, h)
 		return joinSide(body, panel, bodyW, h, m.th)
 	}
-	panel := lessons.RenderPanel(m.th, l.Controls(), vals, p, w, false)
+	// Below the body the panel may take a third of the height; more
+	// controls scroll.
+	panel := lessons.RenderPanel(m.th, l.Controls(), vals, p, w, max(h/3, 3), false)
 	bodyH := h - ui.Lines(panel) - 1
 	if panel == "" {
 		bodyH = h

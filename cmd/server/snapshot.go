@@ -86,6 +86,9 @@ func ParseSets(catalog *lessons.Catalog, chapter string, sets []string) (lessons
 			return nil, err
 		}
 		values = values.With(k, canon)
+		if ln, ok := l.(lessons.Linker); ok {
+			values = ln.Link(values, k)
+		}
 	}
 	return values, nil
 }
