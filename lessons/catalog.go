@@ -15,11 +15,21 @@ type Catalog struct {
 // NewCatalog builds every chapter, doing the expensive work (loading the
 // tokenizers, training the BPE demo) once.
 func NewCatalog() (*Catalog, error) {
-	tokens, err := NewTokens()
-	if err != nil {
-		return nil, fmt.Errorf("build chapter tokens: %w", err)
+	builders := []func() (Lesson, error){
+		func() (Lesson, error) { return NewTokens() },
+		// Chapters 2–4 (stack, attention, scaling).
+		// Chapters 5–6 (parallel, posttrain).
+		// Chapters 7–8 (sampling, inference), welcome (0) and recap.
 	}
-	return NewCatalogOf(tokens), nil
+	var ls []Lesson
+	for _, build := range builders {
+		l, err := build()
+		if err != nil {
+			return nil, fmt.Errorf("build chapters: %w", err)
+		}
+		ls = append(ls, l)
+	}
+	return NewCatalogOf(ls...), nil
 }
 
 // NewCatalogOf makes a catalog of the given lessons, sorted by number.

@@ -102,3 +102,12 @@ func TestTokensPollsAreComputed(t *testing.T) {
 		}
 	}
 }
+
+func TestTokensViews(t *testing.T) {
+	l := tokensLesson(t)
+	bpe := Defaults(l.Controls()).With("view", "bpe").With("merges", "60")
+	checkGolden(t, "tokens-bpe", l, bpe)
+	checkFitsEverywhere(t, "tokens-bpe", l, bpe)
+	long := Defaults(l.Controls()).With("text", strings.Repeat("東京🍓 tokens\t\n", 150))
+	checkFitsEverywhere(t, "tokens-long", l, long)
+}
