@@ -68,9 +68,21 @@ func (r *running) shutdown(t *testing.T) {
 	}
 }
 
+// dial connects a new student with a fresh key and answers the name prompt.
 func dial(t *testing.T, r *running, opts ...sshtest.Option) *sshtest.Client {
 	t.Helper()
-	return sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithKey(sshtest.NewKey(t))}, opts...)...)
+	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithKey(sshtest.NewKey(t))}, opts...)...)
+	enterName(c, "Student")
+	return c
+}
+
+// enterName answers the name prompt a new member sees first.
+func enterName(c *sshtest.Client, name string) {
+	c.WaitFor("What should the class call you?")
+	c.Key("ctrl+u")
+	c.Type(name)
+	c.Key("enter")
+	c.WaitFor("Contents")
 }
 
 // openTokens goes from the contents to chapter 1 and replaces its text,
@@ -112,7 +124,7 @@ func TestConnectShowsContents(t *testing.T) {
 func TestKeylessStudentGetsIn(t *testing.T) {
 	r := start(t, t.TempDir())
 	c := sshtest.Dial(t, r.addr, sshtest.WithKeyboardInteractive(), sshtest.WithUser("student"))
-	c.WaitFor("Contents")
+	enterName(c, "Keyless")
 }
 
 func TestTokenizeTypedSentence(t *testing.T) {
@@ -155,9 +167,9 @@ func TestZeroSizeWindowIsTreatedAs80x24(t *testing.T) {
 	// The client asks for a 0×0 PTY (as OpenSSH's ssh -tt does from a
 	// script); sshtest's emulator is then 80×24. Resizing at once would race
 	// inside charm.land/ssh, which writes the window unlocked.
-	c := dial(t, r, sshtest.WithSize(0, 0))
-	s := c.WaitFor("Contents")
-	if !strings.Contains(s, "q quit") {
+	c := sshtest.Dial(t, r.addr, sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(0, 0))
+	s := c.WaitFor("What should the class call you?")
+	if !strings.Contains(s, "enter to join the class") {
 		t.Fatalf("footer missing, so the screen was not drawn at 80×24:\n%s", s)
 	}
 }
@@ -211,8 +223,7 @@ func TestHostKeySurvivesRestart(t *testing.T) {
 	r.stop(t)
 	r2 := start(t, dir)
 	// WithHostKey makes the dial fail unless the server presents this key.
-	c := dial(t, r2, sshtest.WithHostKey(first))
-	c.WaitFor("Contents")
+	dial(t, r2, sshtest.WithHostKey(first))
 }
 
 func TestShutdownTellsEverySession(t *testing.T) {

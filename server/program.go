@@ -11,8 +11,28 @@ import (
 	"charm.land/wish/v2"
 	"charm.land/wish/v2/bubbletea"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/expedition-llm/expedition/session"
+	"github.com/expedition-llm/expedition/session/room"
 )
+
+// identityOf is who the session is: their key's fingerprint, or for a
+// keyless student an identity that lasts as long as the connection.
+func identityOf(sess ssh.Session) room.Identity {
+	id := room.Identity{Role: roleOf(sess.Context()), Addr: hostOf(sess.RemoteAddr())}
+	switch {
+	case sess.PublicKey() != nil:
+		id.ID = "key:" + gossh.FingerprintSHA256(sess.PublicKey())
+	case id.Role == room.Instructor:
+		// Token logins share one seat, so a reconnecting instructor is
+		// the same member.
+		id.ID = "instructor"
+	default:
+		id.ID = "session:" + sess.Context().SessionID()
+	}
+	return id
+}
 
 // liveSession is one running program, as the server sees it for shutdown.
 type liveSession struct {
@@ -38,7 +58,13 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		pty, winch, _ := sess.Pty()
 		w, h := pty.Window.Width, pty.Window.Height
-		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h})
+		seat, err := s.room.Join(identityOf(sess))
+		if err != nil {
+			wish.Fatalln(sess, "You have been removed from this class.")
+			return
+		}
+		defer seat.Leave()
+		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, User: sess.User()})
 		opts := append(bubbletea.MakeOptions(sess),
 			tea.WithContext(sess.Context()),
 			tea.WithoutSignalHandler(),
@@ -96,7 +122,20 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			}
 		}()
 
-		_, err := p.Run()
+		// The room's news reaches the program through the seat's one-slot
+		// mailbox; only this goroutine ever waits on a slow client.
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-seat.Ready():
+					p.Send(session.RoomMsg{Snap: seat.Latest()})
+				}
+			}
+		}()
+
+		_, err = p.Run()
 		p.Kill()
 		switch {
 		case errors.Is(err, tea.ErrProgramPanic):

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/expedition-llm/expedition/lessons"
+	"github.com/expedition-llm/expedition/session/room"
 )
 
 // Defaults for Config fields left zero.
@@ -49,6 +51,10 @@ type Config struct {
 	// MaxSessions is the most sessions served at once; the next one is told
 	// the class is full.
 	MaxSessions int
+	// Instructors is an authorized_keys file of the keys that teach; empty
+	// means a token printed at start-up makes "ssh instructor@host" the
+	// instructor.
+	Instructors string
 }
 
 func (c Config) withDefaults() Config {
@@ -74,6 +80,8 @@ type Server struct {
 	catalog *lessons.Catalog
 	ssh     *ssh.Server
 	hostKey gossh.Signer
+	auth    *auth
+	room    *room.Room
 
 	active  atomic.Int64
 	closing atomic.Bool
@@ -93,11 +101,17 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	a, err := newAuth(logger, cfg.Instructors)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      logger,
 		catalog:  catalog,
 		hostKey:  key,
+		auth:     a,
+		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog)}),
 		sessions: map[*liveSession]struct{}{},
 	}
 	srv, err := wish.NewServer(
@@ -105,9 +119,8 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		// Passing the signer ourselves keeps wish from writing a key into
 		// the working directory.
 		func(srv *ssh.Server) error { srv.AddHostKey(key); return nil },
-		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
-		// Keyless students get in with no questions asked.
-		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
+		wish.WithPublicKeyAuth(a.publicKey),
+		wish.WithKeyboardInteractiveAuth(a.keyboardInteractive),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware(
 			// The last listed runs first: recover wraps everything.
@@ -153,6 +166,12 @@ func JoinLine(addr string) string {
 func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info("serving", "addr", ln.Addr().String(), "host_key", s.Fingerprint())
 	s.log.Info("students join with: " + JoinLine(ln.Addr().String()))
+	if s.auth.token != "" {
+		s.log.Info("instructor: "+strings.Replace(JoinLine(ln.Addr().String()), "ssh ", "ssh "+InstructorUser+"@", 1)+
+			" and answer the token", "token", s.auth.token)
+	} else {
+		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
+	}
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
@@ -195,6 +214,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// InstructorToken is the token that makes "ssh instructor@host" the
+// instructor ("" when an instructors file is used).
+func (s *Server) InstructorToken() string { return s.auth.token }
+
+// validator checks room input against the catalog: chapters by ID, values
+// clamped by their control.
+func validator(cat *lessons.Catalog) func(chapter, key, value string) (string, bool) {
+	return func(chapter, key, value string) (string, bool) {
+		i, ok := cat.Index(chapter)
+		if !ok {
+			return "", false
+		}
+		if key == "" {
+			return "", true
+		}
+		c, ok := lessons.ControlByKey(cat.At(i), key)
+		if !ok {
+			return "", false
+		}
+		return c.Clamp(value), true
+	}
 }
 
 // printfLogger adapts a structured logger to wish's Printf-style one.

@@ -1,9 +1,12 @@
 // Package session is one connection's Bubble Tea program: the app shell
 // (header, chapter body, control panel, footer), navigation between chapters,
-// the contents and help overlays, and editing a chapter's controls.
+// the contents and help overlays, editing a chapter's controls, and the
+// classroom as one member sees it (following or exploring, polls, the
+// instructor's dashboard).
 //
-// Every session builds its own theme, key map and state; the only thing
-// sessions share is the read-only lessons.Catalog.
+// Every session builds its own theme, key map and state; sessions share only
+// the read-only lessons.Catalog and the room, which they reach through their
+// own seat.
 package session
 
 import (
@@ -19,6 +22,7 @@ import (
 
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/session/room"
 )
 
 // MinWidth and MinHeight are the smallest terminal a chapter is drawn in;
@@ -35,12 +39,18 @@ const sidebarMin = 110
 // ends shortly after.
 type ShutdownMsg struct{ Text string }
 
+// RoomMsg carries the room's newest snapshot for this session's seat.
+type RoomMsg struct{ Snap room.Snapshot }
+
+type quitSoonMsg struct{}
+
 type overlay int
 
 const (
 	overlayNone overlay = iota
 	overlayContents
 	overlayHelp
+	overlayDashboard
 )
 
 // Options configure one session.
@@ -52,6 +62,11 @@ type Options struct {
 	// Mono starts the session without colour, before the terminal's colour
 	// profile is known.
 	Mono bool
+	// Seat is this session's place in the class; nil runs the tour alone
+	// (the local and snapshot commands).
+	Seat *room.Seat
+	// User is the SSH user name, offered as the display name unless generic.
+	User string
 }
 
 // Model is one session's state.
@@ -63,41 +78,68 @@ type Model struct {
 
 	width, height int
 
+	// chapter and values are this member's own position: the whole state
+	// when alone, the explore state of a student who broke away.
 	chapter int
 	values  []lessons.Values
 	focus   int
 	field   *ui.TextField // the text being edited, nil when not editing
 
 	overlay overlay
-	cursor  int // the contents screen's selection
+	cursor  int // the contents or dashboard selection
 
 	notice  string
 	closing string
 
+	// The classroom, when there is one.
+	seat      *room.Seat
+	snap      room.Snapshot
+	following bool
+	naming    *ui.TextField // the name prompt, nil once named
+	pollField *ui.TextField // a number being typed for an estimate poll
+
 	// body caches the last chapter render: View runs after every message,
 	// and tokenizing 2,000 characters on each is work for nothing.
 	body struct {
-		chapter, width, height int
-		values                 lessons.Values
-		out                    string
+		key lessons.Frame
+		out string
 	}
 }
 
-// New builds a session's model, opening on the contents.
+// New builds a session's model, opening on the contents (or, in a class,
+// on the name prompt first).
 func New(o Options) *Model {
 	m := &Model{
-		cat:     o.Catalog,
-		th:      ui.NewTheme(o.Mono),
-		keys:    ui.NewKeyMap(),
-		help:    help.New(),
-		overlay: overlayContents,
+		cat:       o.Catalog,
+		th:        ui.NewTheme(o.Mono),
+		keys:      ui.NewKeyMap(),
+		help:      help.New(),
+		overlay:   overlayContents,
+		seat:      o.Seat,
+		following: true,
 	}
 	m.resize(o.Width, o.Height)
 	m.values = make([]lessons.Values, m.cat.Len())
 	for i := range m.values {
 		m.values[i] = lessons.Defaults(m.cat.At(i).Controls())
 	}
-	m.body.chapter = -1
+	if m.seat != nil {
+		m.applySnapshot(m.seat.Latest())
+		if m.instructor() || m.snap.Class != nil && m.snap.Class.Instructor != "" {
+			// The class is under way (or this is its teacher): open where
+			// it is rather than on the contents.
+			m.overlay = overlayNone
+		}
+		m.restorePosition()
+		if m.snap.Me.Name == "" {
+			suggest := room.SuggestName(o.User)
+			if m.instructor() && suggest == "" {
+				suggest = "Instructor"
+			}
+			f := ui.NewTextField(suggest, room.MaxNameWidth)
+			m.naming = &f
+		}
+	}
 	return m
 }
 
@@ -120,12 +162,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		mono := msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 		if mono != m.th.Mono {
 			m.th = ui.NewTheme(mono)
-			m.body.chapter = -1
 		}
 	case ShutdownMsg:
 		m.closing = msg.Text
-		m.field = nil
-		return m, tea.Tick(700*time.Millisecond, func(time.Time) tea.Msg { return tea.QuitMsg{} })
+		m.field, m.naming, m.pollField = nil, nil, nil
+		return m, quitAfter(700 * time.Millisecond)
+	case RoomMsg:
+		return m, m.roomUpdate(msg.Snap)
+	case quitSoonMsg:
+		return m, tea.Quit
+	case dashTickMsg:
+		if m.overlay == overlayDashboard {
+			return m, dashTick()
+		}
 	case tea.PasteMsg:
 		if m.closing == "" && !m.tooSmall() {
 			m.paste(msg.Content)
@@ -136,16 +185,54 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+func quitAfter(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return quitSoonMsg{} })
+}
+
 func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
 
-func (m *Model) lesson() lessons.Lesson { return m.cat.At(m.chapter) }
+// shownChapter is the index of the chapter on screen: the room's for the
+// instructor and for a following student, the member's own otherwise.
+func (m *Model) shownChapter() int {
+	if m.synced() && m.snap.Class != nil {
+		if i, ok := m.cat.Index(m.snap.Class.Chapter); ok {
+			return i
+		}
+	}
+	return m.chapter
+}
+
+// shownValues are the values on screen for chapter index i.
+func (m *Model) shownValues(i int) lessons.Values {
+	l := m.cat.At(i)
+	if m.synced() && m.snap.Class != nil {
+		return lessons.Normalize(l.Controls(), m.snap.Class.Values[l.ID()])
+	}
+	return m.values[i]
+}
+
+// synced reports whether the screen shows the room's state rather than the
+// member's own: always for the instructor (their state is the room's), for a
+// student while following.
+func (m *Model) synced() bool {
+	return m.seat != nil && (m.instructor() || m.following)
+}
+
+func (m *Model) instructor() bool { return m.seat != nil && m.seat.Role() == room.Instructor }
+
+func (m *Model) locked() bool {
+	return m.seat != nil && !m.instructor() && m.snap.Class != nil && m.snap.Class.Locked
+}
+
+func (m *Model) lesson() lessons.Lesson { return m.cat.At(m.shownChapter()) }
 
 func (m *Model) visible() []lessons.Control {
-	l := m.lesson()
+	i := m.shownChapter()
+	l := m.cat.At(i)
 	if l == nil {
 		return nil
 	}
-	return lessons.VisibleControls(l.Controls(), m.values[m.chapter])
+	return lessons.VisibleControls(l.Controls(), m.shownValues(i))
 }
 
 func (m *Model) focused() (lessons.Control, bool) {
@@ -161,12 +248,67 @@ func (m *Model) focused() (lessons.Control, bool) {
 	return vis[m.focus], true
 }
 
+// mayChange says whether this member may change what is on screen now, and
+// if they may, makes sure a following student breaks away first.
+func (m *Model) mayChange() bool {
+	if m.locked() {
+		m.notice = "The instructor has locked the class: everyone follows for now"
+		return false
+	}
+	if m.seat != nil && !m.instructor() && m.following {
+		m.detach()
+	}
+	return true
+}
+
+// set changes one control of the chapter on screen.
 func (m *Model) set(key, value string) {
-	v := m.values[m.chapter].With(key, value)
-	if ln, ok := m.lesson().(lessons.Linker); ok {
+	i := m.shownChapter()
+	l := m.cat.At(i)
+	v := m.shownValues(i).With(key, value)
+	if ln, ok := l.(lessons.Linker); ok {
 		v = ln.Link(v, key)
 	}
-	m.values[m.chapter] = v
+	if m.instructor() {
+		old := m.shownValues(i)
+		changed := map[string]string{}
+		for k, nv := range v {
+			if old[k] != nv {
+				changed[k] = nv
+			}
+		}
+		if len(changed) > 0 {
+			m.act(m.seat.SetValues(l.ID(), changed))
+		}
+		return
+	}
+	m.values[i] = v
+	m.report()
+}
+
+// goTo shows chapter index i.
+func (m *Model) goTo(i int) {
+	if i < 0 || i >= m.cat.Len() {
+		if i >= m.cat.Len() {
+			m.notice = "That was the last chapter · t for the contents"
+		} else {
+			m.notice = "This is the first chapter"
+		}
+		return
+	}
+	if i != m.shownChapter() {
+		if !m.mayChange() {
+			return
+		}
+		m.focus = 0
+	}
+	m.overlay = overlayNone
+	if m.instructor() {
+		m.act(m.seat.SetChapter(m.cat.At(i).ID()))
+		return
+	}
+	m.chapter = i
+	m.report()
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -177,9 +319,19 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.closing != "" || m.tooSmall() {
 		return nil
 	}
+	if m.seat != nil {
+		m.seat.Touch()
+	}
 	m.notice = ""
-	if m.field != nil {
+	switch {
+	case m.naming != nil:
+		m.nameKey(msg)
+		return nil
+	case m.field != nil:
 		m.editKey(msg)
+		return nil
+	case m.pollField != nil:
+		m.pollFieldKey(msg)
 		return nil
 	}
 	switch m.overlay {
@@ -191,6 +343,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case overlayContents:
 		return m.contentsKey(msg)
+	case overlayDashboard:
+		return m.dashboardKey(msg)
+	}
+	if cmd, ok := m.classKey(msg); ok {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -199,11 +356,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.overlay = overlayHelp
 	case key.Matches(msg, m.keys.Contents):
 		m.overlay = overlayContents
-		m.cursor = m.chapter
+		m.cursor = m.shownChapter()
 	case key.Matches(msg, m.keys.Next):
-		m.goTo(m.chapter + 1)
+		m.goTo(m.shownChapter() + 1)
 	case key.Matches(msg, m.keys.Prev):
-		m.goTo(m.chapter - 1)
+		m.goTo(m.shownChapter() - 1)
 	case key.Matches(msg, m.keys.Jump):
 		m.jump(k)
 	case key.Matches(msg, m.keys.FocusNext):
@@ -228,7 +385,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		if c, ok := m.focused(); ok {
 			switch c.Kind {
 			case lessons.Text:
-				f := ui.NewTextField(m.values[m.chapter][c.Key], c.MaxLen)
+				if !m.mayChange() {
+					return nil
+				}
+				f := ui.NewTextField(m.shownValues(m.shownChapter())[c.Key], c.MaxLen)
 				m.field = &f
 			case lessons.Toggle:
 				m.adjust(1)
@@ -248,6 +408,7 @@ func (m *Model) contentsKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.cursor = min(m.cursor+1, m.cat.Len()-1)
 	case k == "enter" || k == "space" || k == "right":
 		m.goTo(m.cursor)
+		m.overlay = overlayNone
 	case key.Matches(msg, m.keys.Jump):
 		m.jump(k)
 	case key.Matches(msg, m.keys.Help):
@@ -255,31 +416,18 @@ func (m *Model) contentsKey(msg tea.KeyPressMsg) tea.Cmd {
 	case k == "esc" || key.Matches(msg, m.keys.Contents):
 		m.overlay = overlayNone
 	case key.Matches(msg, m.keys.Next):
-		m.goTo(m.chapter)
+		m.overlay = overlayNone
 	}
 	return nil
-}
-
-func (m *Model) goTo(i int) {
-	if i < 0 || i >= m.cat.Len() {
-		if i >= m.cat.Len() {
-			m.notice = "That was the last chapter · t for the contents"
-		} else {
-			m.notice = "This is the first chapter"
-		}
-		return
-	}
-	if i != m.chapter {
-		m.focus = 0
-	}
-	m.chapter = i
-	m.overlay = overlayNone
 }
 
 func (m *Model) jump(digit string) {
 	n := int(digit[0] - '0')
 	if i, ok := m.cat.ByNumber(n); ok {
 		m.goTo(i)
+		if m.notice == "" {
+			m.overlay = overlayNone
+		}
 		return
 	}
 	m.notice = fmt.Sprintf("There is no chapter %d · t for the contents", n)
@@ -294,7 +442,10 @@ func (m *Model) adjust(steps int) {
 		m.notice = "Press enter to edit the text"
 		return
 	}
-	m.set(c.Key, c.Adjust(m.values[m.chapter][c.Key], steps))
+	if !m.mayChange() {
+		return
+	}
+	m.set(c.Key, c.Adjust(m.shownValues(m.shownChapter())[c.Key], steps))
 }
 
 func (m *Model) editKey(msg tea.KeyPressMsg) {
@@ -318,10 +469,17 @@ func (m *Model) editKey(msg tea.KeyPressMsg) {
 	m.set(c.Key, m.field.Value())
 }
 
-// paste puts pasted text into the focused text control, or the chapter's
-// first text control if another control has focus.
+// paste puts pasted text into the field being typed in, or else the focused
+// text control, or else the chapter's first text control.
 func (m *Model) paste(s string) {
-	if m.overlay != overlayNone {
+	switch {
+	case m.naming != nil:
+		m.naming.Insert(s)
+		return
+	case m.pollField != nil:
+		m.pollField.Insert(s)
+		return
+	case m.overlay != overlayNone:
 		return
 	}
 	vis := m.visible()
@@ -340,10 +498,13 @@ func (m *Model) paste(s string) {
 		m.notice = "Nothing here takes text"
 		return
 	}
+	if m.field == nil && !m.mayChange() {
+		return
+	}
 	c := vis[idx]
 	if m.field == nil || m.focus != idx {
 		m.focus = idx
-		f := ui.NewTextField(m.values[m.chapter][c.Key], c.MaxLen)
+		f := ui.NewTextField(m.shownValues(m.shownChapter())[c.Key], c.MaxLen)
 		m.field = &f
 	}
 	if dropped := m.field.Insert(s); dropped > 0 {
@@ -355,10 +516,10 @@ func (m *Model) paste(s string) {
 
 // thousands prints n with comma separators.
 func thousands(n int) string {
-	s := fmt.Sprint(n)
 	if n < 0 {
 		return "-" + thousands(-n)
 	}
+	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}
@@ -386,13 +547,30 @@ func (m *Model) render() string {
 	footer := m.footer()
 	mid := h - 4
 	var body string
-	switch m.overlay {
-	case overlayContents:
+	switch {
+	case m.naming != nil:
+		body = m.nameView(w, mid)
+	case m.overlay == overlayContents:
 		body = m.contents(w, mid)
-	case overlayHelp:
+	case m.overlay == overlayHelp:
 		body = m.helpView(w, mid)
+	case m.overlay == overlayDashboard:
+		body = m.dashboardView(w, mid)
 	default:
-		body = m.chapterView(w, mid)
+		var status string
+		if s := m.statusLine(w); s != "" {
+			status = s + "\n"
+		}
+		pollBox := m.pollView(w)
+		chH := mid - ui.Lines(status)
+		if pollBox != "" {
+			chH -= ui.Lines(pollBox) + 1
+		}
+		body = status + m.chapterView(w, max(chH, 1))
+		if pollBox != "" {
+			body = ui.Fit(body, w, max(chH, 1)+ui.Lines(status))
+			body += "\n" + m.th.RuleLine(w) + "\n" + pollBox
+		}
 	}
 	body = ui.Fit(body, w, mid)
 	if pad := mid - ui.Lines(body); pad > 0 {
@@ -403,14 +581,24 @@ func (m *Model) render() string {
 
 func (m *Model) header() string {
 	left := m.th.Title.Render("Expedition")
-	if l := m.lesson(); l != nil && m.overlay == overlayNone {
-		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render(fmt.Sprintf("%d  %s", l.Number(), l.Title()))
-	} else if m.overlay == overlayContents {
+	switch {
+	case m.naming != nil:
+		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Welcome")
+	case m.overlay == overlayContents:
 		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Contents")
-	} else if m.overlay == overlayHelp {
+	case m.overlay == overlayHelp:
 		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Keys")
+	case m.overlay == overlayDashboard:
+		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Class dashboard")
+	default:
+		if l := m.lesson(); l != nil {
+			left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render(fmt.Sprintf("%d  %s", l.Number(), l.Title()))
+		}
 	}
 	right := m.th.Subtle.Render("a tour inside a GPT-5-class model")
+	if m.seat != nil {
+		right = m.classBadge()
+	}
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 2 {
 		return ui.Fit(left, m.width, 1)
@@ -425,29 +613,40 @@ func (m *Model) footer() string {
 	if m.notice != "" {
 		return m.th.Warn.Render(m.notice)
 	}
-	if m.field != nil {
+	switch {
+	case m.naming != nil:
+		return m.th.Subtle.Render("type your name · enter to join the class · ctrl+c to leave")
+	case m.field != nil:
 		return m.th.Subtle.Render("editing · type or paste · ←/→ move · backspace · ctrl+u clear · esc or enter when done")
+	case m.pollField != nil:
+		return m.th.Subtle.Render("type your estimate (e.g. 1200, 3.5e6, 40M) · enter to answer · esc to cancel")
+	}
+	keys := m.keys.ShortHelp()
+	if m.seat != nil {
+		keys = m.classHelp(keys)
 	}
 	m.help.SetWidth(m.width)
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	return m.help.ShortHelpView(keys)
 }
 
 func (m *Model) chapterView(w, h int) string {
-	l := m.lesson()
+	i := m.shownChapter()
+	l := m.cat.At(i)
 	if l == nil {
 		return ""
 	}
-	vals := m.values[m.chapter]
-	p := lessons.Panel{Editing: m.field}
+	vals := m.shownValues(i)
+	p := lessons.Panel{Editing: m.field, Locked: m.locked()}
 	if c, ok := m.focused(); ok && m.focus >= 0 {
 		p.Focus = c.Key
 	}
+	frame := lessons.Frame{Theme: m.th, Values: vals, Spot: m.spot(l), Class: m.tally(l)}
 	if w >= sidebarMin {
 		side := 38
 		bodyW := w - side - 3
 		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
-		body := m.lessonBody(l, vals, bodyW, h)
-		return joinSide(body, panel, bodyW, h, m.th)
+		frame.Width, frame.Height = bodyW, h
+		return joinSide(m.lessonBody(l, frame), panel, bodyW, h, m.th)
 	}
 	// Below the body the panel may take a third of the height; more
 	// controls scroll.
@@ -456,7 +655,8 @@ func (m *Model) chapterView(w, h int) string {
 	if panel == "" {
 		bodyH = h
 	}
-	body := m.lessonBody(l, vals, w, bodyH)
+	frame.Width, frame.Height = w, max(bodyH, 1)
+	body := m.lessonBody(l, frame)
 	if pad := bodyH - ui.Lines(body); pad > 0 {
 		body += strings.Repeat("\n", pad)
 	}
@@ -466,14 +666,29 @@ func (m *Model) chapterView(w, h int) string {
 	return body + "\n" + m.th.RuleLine(w) + "\n" + panel
 }
 
-func (m *Model) lessonBody(l lessons.Lesson, vals lessons.Values, w, h int) string {
+// lessonBody renders the chapter, reusing the last render when nothing it
+// depends on changed.
+func (m *Model) lessonBody(l lessons.Lesson, f lessons.Frame) string {
 	c := &m.body
-	if c.chapter == m.chapter && c.width == w && c.height == h && c.values.Equal(vals) {
+	k := c.key
+	if k.Theme == f.Theme && k.Width == f.Width && k.Height == f.Height && k.Spot == f.Spot &&
+		k.Values.Equal(f.Values) && tallyEqual(k.Class, f.Class) && c.out != "" {
 		return c.out
 	}
-	out := ui.Fit(l.Render(lessons.Frame{Theme: m.th, Values: vals, Width: w, Height: h}), w, h)
-	c.chapter, c.width, c.height, c.values, c.out = m.chapter, w, h, vals, out
-	return out
+	c.key, c.out = f, ui.Fit(l.Render(f), f.Width, f.Height)
+	return c.out
+}
+
+func tallyEqual(a, b lessons.Tally) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // joinSide puts the panel in a column right of the body, with a rule
@@ -504,6 +719,9 @@ func (m *Model) contents(w, h int) string {
 	for i := 0; i < m.cat.Len(); i++ {
 		l := m.cat.At(i)
 		line := fmt.Sprintf(" %d  %s", l.Number(), l.Title())
+		if m.seat != nil && m.snap.Class != nil && l.ID() == m.snap.Class.Chapter && !m.instructor() {
+			line += m.th.Accent.Render("   ◂ the class is here")
+		}
 		sum := m.th.Subtle.Render("  " + l.Summary())
 		b.WriteString("\n")
 		if i == m.cursor {
@@ -511,7 +729,9 @@ func (m *Model) contents(w, h int) string {
 		} else {
 			b.WriteString(" " + line)
 		}
-		b.WriteString("\n    " + ui.Fit(sum, w-4, 1))
+		if h >= 2*m.cat.Len()+8 {
+			b.WriteString("\n    " + ui.Fit(sum, w-4, 1))
+		}
 	}
 	b.WriteString("\n\n")
 	b.WriteString(m.th.Subtle.Render("↑/↓ choose · enter open · a digit jumps to a chapter · ? keys · q quit"))
@@ -524,6 +744,10 @@ func (m *Model) helpView(w, h int) string {
 	b.WriteString(m.th.Header.Render("Keys"))
 	b.WriteString("\n\n")
 	b.WriteString(m.help.FullHelpView(m.keys.FullHelp()))
+	if m.seat != nil {
+		b.WriteString("\n\n")
+		b.WriteString(m.classHelpText(w))
+	}
 	b.WriteString("\n\n")
 	b.WriteString(ui.Wrap("Every chapter has controls: move between them with ↑/↓ or tab, change them with ←/→ "+
 		"(hold shift for ten steps). A text control is edited with enter and left with esc. "+

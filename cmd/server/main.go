@@ -6,7 +6,8 @@
 //	server snapshot [flags]     print one chapter's screen as text
 //
 // Every serve flag has an EXPEDITION_* environment twin (EXPEDITION_LISTEN,
-// EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS); a flag
+// EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS,
+// EXPEDITION_INSTRUCTORS); a flag
 // given on the command line wins over the environment.
 package main
 
@@ -86,6 +87,8 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	maxSessions := fs.Int("max-sessions", maxDefault, "most sessions at once (env EXPEDITION_MAX_SESSIONS)")
+	instructors := fs.String("instructors", envDefault("EXPEDITION_INSTRUCTORS", ""),
+		"authorized_keys file of instructor keys; without one a start-up token makes ssh instructor@host the instructor (env EXPEDITION_INSTRUCTORS)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -101,7 +104,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	srv, err := server.New(server.Config{
-		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions,
+		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

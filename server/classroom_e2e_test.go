@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/expedition-llm/expedition/internal/sshtest"
+)
+
+// teacher logs in with the start-up token and names themself.
+func teacher(t *testing.T, r *running, opts ...sshtest.Option) *sshtest.Client {
+	t.Helper()
+	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithUser("instructor"),
+		sshtest.WithKeyboardInteractive(r.srv.InstructorToken()), sshtest.WithSize(100, 30)}, opts...)...)
+	c.WaitFor("What should the class call you?")
+	c.Key("enter") // keeps the prefilled "Instructor"
+	c.WaitFor("★ instructor")
+	return c
+}
+
+// student joins with a key of its own (returned so a test can reconnect).
+func student(t *testing.T, r *running, name string, opts ...sshtest.Option) *sshtest.Client {
+	t.Helper()
+	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(100, 30)}, opts...)...)
+	c.WaitFor("What should the class call you?")
+	c.Key("ctrl+u")
+	c.Type(name)
+	c.Key("enter")
+	c.WaitFor("following")
+	return c
+}
+
+func TestWrongTokenIsRefused(t *testing.T) {
+	r := start(t, t.TempDir())
+	cfg := &gossh.ClientConfig{
+		User: "instructor",
+		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(_, _ string, qs []string, _ []bool) ([]string, error) {
+			return make([]string, len(qs)), nil
+		})},
+		HostKeyCallback: gossh.FixedHostKey(r.srv.HostKey()),
+		Timeout:         5 * time.Second,
+	}
+	for _, answer := range []string{"", "wrong-token"} {
+		cfg.Auth = []gossh.AuthMethod{gossh.KeyboardInteractive(func(_, _ string, qs []string, _ []bool) ([]string, error) {
+			out := make([]string, len(qs))
+			for i := range out {
+				out[i] = answer
+			}
+			return out, nil
+		})}
+		if c, err := gossh.Dial("tcp", r.addr, cfg); err == nil {
+			c.Close()
+			t.Fatalf("instructor login with token %q got in", answer)
+		}
+	}
+	// A key that is not in an instructors file does not make an instructor.
+	signer := sshtest.NewKey(t)
+	cfg.Auth = []gossh.AuthMethod{gossh.PublicKeys(signer)}
+	if c, err := gossh.Dial("tcp", r.addr, cfg); err == nil {
+		c.Close()
+		t.Fatal("an unlisted key logged in as instructor")
+	}
+}
+
+func TestInstructorDrivesEveryFollower(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	var class []*sshtest.Client
+	for _, n := range []string{"Ada", "Grace", "Alan"} {
+		class = append(class, student(t, r, n))
+	}
+	in.Type("1")
+	in.WaitFor("From letters to numbers")
+	for _, s := range class {
+		s.WaitFor("1  From letters to numbers")
+	}
+	// Encoding is the second control: the instructor switches it.
+	in.Key("down", "right")
+	in.WaitFor("‹ cl100k_base ›")
+	for _, s := range class {
+		s.WaitFor("‹ cl100k_base ›")
+	}
+	s := in.WaitFor("4 connected")
+	if !strings.Contains(s, "★ instructor") {
+		t.Fatalf("instructor footer:\n%s", s)
+	}
+}
+
+func TestExploreFollowAndLock(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	a := student(t, r, "Ada")
+	in.Type("1")
+	a.WaitFor("1  From letters to numbers")
+	// Ada changes the encoding herself: she is exploring, and sees how she
+	// differs from the instructor.
+	a.Key("down", "right")
+	s := a.WaitFor("exploring")
+	if !strings.Contains(s, "Instructor: Encoding o200k_base (you: cl100k_base)") {
+		t.Fatalf("no difference line:\n%s", s)
+	}
+	in.Type("d")
+	in.WaitFor("exploring 1 tokens")
+	in.Type("d") // d again closes the dashboard
+	// f snaps back.
+	a.Type("f")
+	s = a.WaitFor("following")
+	if !strings.Contains(s, "‹ o200k_base ›") {
+		t.Fatalf("after f the instructor's values are not back:\n%s", s)
+	}
+	// Locked, her change does nothing.
+	in.Type("L")
+	a.WaitFor("locked")
+	a.Key("down", "right") // f put the focus back on the first control
+	s = a.WaitFor("has locked the class")
+	if !strings.Contains(s, "‹ o200k_base ›") {
+		t.Fatalf("a locked student changed a control:\n%s", s)
+	}
+	in.Type("L")
+	a.WaitFor("unlocked the class")
+	a.Key("right")
+	a.WaitFor("exploring")
+	a.WaitFor("‹ cl100k_base ›")
+}
+
+func TestPollHiddenUntilRevealSameEverywhere(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	students := []*sshtest.Client{student(t, r, "Ada"), student(t, r, "Grace"), student(t, r, "Alan")}
+	in.Type("1")
+	in.WaitFor("From letters to numbers")
+	in.Type("o")
+	in.WaitFor(`Question: How many tokens does o200k_base make of "strawberry"?`)
+	for _, s := range students {
+		s.WaitFor("press 1–4 to answer")
+	}
+	// Ada answers 2 then changes her mind to 3; the others answer 3 and 1.
+	students[0].Type("2")
+	students[0].WaitFor("your answer: 2")
+	students[0].Type("3")
+	students[0].WaitFor("your answer: 3")
+	students[1].Type("3")
+	students[2].Type("1")
+	in.WaitFor("3 answered")
+	s := students[1].WaitFor("3 answered")
+	if strings.Contains(s, "✓") {
+		t.Fatalf("a student sees results before the reveal:\n%s", s)
+	}
+	in.Type("r")
+	var screens []string
+	for _, c := range append(students, in) {
+		sc := c.WaitFor("✓")
+		screens = append(screens, pollLines(sc))
+	}
+	want := screens[len(screens)-1]
+	if !strings.Contains(want, "3 3 ✓") || !strings.Contains(want, "1 1") {
+		t.Fatalf("distribution wrong (want choice 3 twice, choice 1 once):\n%s", want)
+	}
+	for i, sc := range screens[:len(screens)-1] {
+		if sc != want {
+			t.Errorf("student %d sees another distribution:\n%s\nwant:\n%s", i, sc, want)
+		}
+	}
+}
+
+// pollLines are the bar lines of a revealed poll: label, bar, count.
+func pollLines(screen string) string {
+	var out []string
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, "█") || strings.Contains(l, "✓") {
+			out = append(out, strings.TrimSpace(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+				if r == '█' {
+					return -1
+				}
+				return r
+			}, l)), " ")))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestLateJoinerAndReconnect(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	key := sshtest.NewKey(t)
+	a := student(t, r, "Ada", sshtest.WithKey(key))
+	in.Type("1")
+	in.Key("down", "right") // cl100k_base
+	in.Type("o")
+	a.WaitFor("press 1–4")
+	a.Type("3")
+	a.WaitFor("your answer: 3")
+	a.Close()
+
+	// A late joiner lands on the class's chapter, values and open poll.
+	late := student(t, r, "Late")
+	s := late.WaitFor("press 1–4")
+	if !strings.Contains(s, "1  From letters to numbers") || !strings.Contains(s, "‹ cl100k_base ›") {
+		t.Fatalf("late joiner:\n%s", s)
+	}
+	// Ada reconnects with the same key: no name prompt, her answer is back.
+	a2 := sshtest.Dial(t, r.addr, sshtest.WithKey(key), sshtest.WithSize(100, 30))
+	s = a2.WaitFor("your answer: 3")
+	if strings.Contains(s, "What should the class call you?") {
+		t.Fatalf("reconnect asked for the name again:\n%s", s)
+	}
+	in.Type("d")
+	in.WaitFor("Ada")
+}
+
+func TestStudentCannotDriveTheRoom(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	a := student(t, r, "Mallory")
+	b := student(t, r, "Bob")
+	in.Type("1")
+	b.WaitFor("1  From letters to numbers")
+	// Every instructor key, and some crafted bytes, from a student.
+	for _, k := range []string{"o", "r", "c", "L", "d", "s", "S", "x", "B"} {
+		a.Type(k)
+	}
+	a.Type("\x1b[201~\x1b]0;owned\x07\x00\xff")
+	a.Paste("instructor\x1b[2J")
+	a.Key("pgdown", "pgup", "right", "down", "right")
+	time.Sleep(300 * time.Millisecond)
+	s := b.Screen()
+	for _, bad := range []string{"Question:", "locked", "exploring"} {
+		if strings.Contains(s, bad) {
+			t.Fatalf("a student changed the room (%q on another student's screen):\n%s", bad, s)
+		}
+	}
+	if !strings.Contains(s, "‹ o200k_base ›") || !strings.Contains(s, "following") {
+		t.Fatalf("bystander's screen changed:\n%s", s)
+	}
+}
+
+func TestStalledStudentDoesNotDelayOthers(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	stuck := student(t, r, "Stuck")
+	ok := student(t, r, "Fine")
+	stuck.StopReading()
+	in.Type("1")
+	ok.WaitFor("1  From letters to numbers")
+	// Many changes: the stalled client's window fills, the others keep up.
+	for i := 0; i < 30; i++ {
+		in.Key("down", "right")
+	}
+	in.Type("o")
+	ok.WaitFor("press 1–4")
+	in.Type("L")
+	ok.WaitFor("locked")
+}
+
+func TestNamesAreCleanedForEveryone(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	c := sshtest.Dial(t, r.addr, sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(100, 30))
+	c.WaitFor("What should the class call you?")
+	c.Key("ctrl+u")
+	c.Paste("Eve\x1b[31m\nRed\u202eevil★")
+	c.Key("enter")
+	c.WaitFor("Welcome, Eve Redevil!")
+	in.Type("d")
+	s := in.WaitFor("Eve Redevil")
+	if strings.Contains(s, "★ Eve") || strings.Contains(s, "evil★") || strings.Contains(s, "\u202e") {
+		t.Fatalf("name not cleaned on the dashboard:\n%s", s)
+	}
+}

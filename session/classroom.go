@@ -1,0 +1,558 @@
+package session
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/expedition-llm/expedition/lessons"
+	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/session/room"
+)
+
+// applySnapshot takes the room's newest state.
+func (m *Model) applySnapshot(s room.Snapshot) {
+	m.snap = s
+	if m.locked() {
+		// A lock pulls everyone back in step.
+		m.following = true
+		m.field = nil
+	}
+}
+
+// restorePosition puts a reconnecting student back where they were:
+// exploring, on their chapter, with their own values.
+func (m *Model) restorePosition() {
+	if m.instructor() {
+		return
+	}
+	p := m.snap.Me.Position
+	if p.Following || p.Chapter == "" || m.locked() {
+		return
+	}
+	i, ok := m.cat.Index(p.Chapter)
+	if !ok {
+		return
+	}
+	m.following = false
+	m.chapter = i
+	for j := 0; j < m.cat.Len(); j++ {
+		l := m.cat.At(j)
+		if v, ok := p.Values[l.ID()]; ok {
+			m.values[j] = lessons.Normalize(l.Controls(), v)
+		}
+	}
+	m.overlay = overlayNone
+}
+
+// roomUpdate handles a new snapshot from the room.
+func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
+	wasLocked := m.locked()
+	prev := ""
+	if m.snap.Class != nil {
+		prev = m.snap.Class.Chapter
+	}
+	m.applySnapshot(s)
+	if m.following && !m.instructor() && s.Class.Chapter != prev && m.overlay == overlayContents {
+		// A follower browsing the contents goes where the class goes.
+		m.overlay = overlayNone
+		m.focus = 0
+	}
+	if s.Me.Kicked {
+		m.closing = "The instructor removed you from the class."
+		m.field, m.naming, m.pollField = nil, nil, nil
+		return quitAfter(1500 * time.Millisecond)
+	}
+	if m.locked() && !wasLocked {
+		m.notice = "The instructor locked the class: you follow until it is unlocked"
+		m.report()
+	} else if wasLocked && !m.locked() {
+		m.notice = "The instructor unlocked the class: you may explore again"
+	}
+	if p := s.Class.Poll; p == nil || !p.Open || p.Revealed {
+		m.pollField = nil
+	}
+	return nil
+}
+
+// act shows the room's refusal of an action, if any. With the room's answer
+// applied at once, the member's own screen never lags their key press.
+func (m *Model) act(err error) {
+	if err != nil {
+		m.notice = err.Error()
+	}
+	if m.seat != nil {
+		m.applySnapshot(m.seat.Latest())
+	}
+}
+
+// detach turns a following student into an explorer, starting from
+// exactly what the instructor had on screen.
+func (m *Model) detach() {
+	if !m.following {
+		return
+	}
+	m.chapter = m.shownChapter()
+	for i := 0; i < m.cat.Len(); i++ {
+		m.values[i] = m.shownValues(i)
+	}
+	m.following = false
+	m.report()
+}
+
+// follow snaps a student back to the instructor.
+func (m *Model) follow() {
+	m.following = true
+	m.field = nil
+	m.overlay = overlayNone
+	m.focus = 0
+	m.report()
+}
+
+// report tells the room where this member is (for the dashboard and for a
+// reconnect).
+func (m *Model) report() {
+	if m.seat == nil || m.instructor() {
+		return
+	}
+	p := room.Position{Following: m.following}
+	if !m.following {
+		p.Chapter = m.cat.At(m.chapter).ID()
+		p.Values = make(map[string]map[string]string, m.cat.Len())
+		for i := 0; i < m.cat.Len(); i++ {
+			p.Values[m.cat.At(i).ID()] = maps.Clone(m.values[i])
+		}
+	}
+	m.act(m.seat.Report(p))
+}
+
+// spot is the element the instructor points at, shown to everyone who sees
+// the instructor's chapter.
+func (m *Model) spot(l lessons.Lesson) string {
+	if m.synced() && m.snap.Class != nil && m.snap.Class.Chapter == l.ID() {
+		return m.snap.Class.Spot
+	}
+	return ""
+}
+
+// tally is the class's pooled input for chapter l.
+func (m *Model) tally(l lessons.Lesson) lessons.Tally {
+	if m.snap.Class == nil {
+		return nil
+	}
+	if t := m.snap.Class.Tallies[l.ID()]; len(t) > 0 {
+		return lessons.Tally(t)
+	}
+	return nil
+}
+
+// classKey handles the classroom's own keys; ok is false when the key is
+// not one of them.
+func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if m.seat == nil {
+		return nil, false
+	}
+	k := msg.String()
+	if m.pollKey(msg) {
+		return nil, true
+	}
+	if m.instructor() {
+		switch k {
+		case "o":
+			m.openNextPoll()
+		case "r":
+			m.act(m.seat.RevealPoll())
+		case "c":
+			m.act(m.seat.ClosePoll())
+		case "L":
+			m.act(m.seat.SetLock(!m.snap.Class.Locked))
+			if m.snap.Class.Locked {
+				m.notice = "Class locked: every student follows you"
+			} else {
+				m.notice = "Class unlocked: students may explore"
+			}
+		case "d":
+			m.overlay = overlayDashboard
+			m.cursor = 0
+			return dashTick(), true
+		case "s":
+			m.nextSpot()
+		case "S":
+			m.act(m.seat.SetSpot(""))
+		default:
+			return nil, false
+		}
+		return nil, true
+	}
+	switch k {
+	case "f":
+		if m.following {
+			m.notice = "You are following the instructor"
+		} else {
+			m.follow()
+			m.notice = "Back in step with the instructor"
+		}
+	case "h":
+		up := !m.snap.Me.Hand
+		m.act(m.seat.RaiseHand(up))
+		if up {
+			m.notice = "Hand raised: the instructor sees it (h again to lower)"
+		} else {
+			m.notice = "Hand lowered"
+		}
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// openNextPoll opens the chapter's next question: the first, or the one
+// after the poll now open.
+func (m *Model) openNextPoll() {
+	i := m.shownChapter()
+	l := m.cat.At(i)
+	pl, ok := l.(lessons.Poller)
+	if !ok {
+		m.notice = "This chapter has no questions"
+		return
+	}
+	polls := pl.Polls(m.shownValues(i))
+	if len(polls) == 0 {
+		m.notice = "This chapter has no questions"
+		return
+	}
+	next := 0
+	if p := m.snap.Class.Poll; p != nil && p.Spec.Chapter == l.ID() {
+		for j, q := range polls {
+			if q.ID == p.Spec.ID {
+				next = (j + 1) % len(polls)
+			}
+		}
+	}
+	q := polls[next]
+	spec := room.PollSpec{Chapter: l.ID(), ID: q.ID, Question: q.Question, Choices: q.Choices,
+		Correct: q.Correct, Truth: q.Truth, Unit: q.Unit, Explain: q.Explain}
+	if q.Kind == lessons.Estimate {
+		spec.Kind = room.Estimate
+	}
+	m.act(m.seat.OpenPoll(spec))
+}
+
+// nextSpot points the class at the chapter's next element.
+func (m *Model) nextSpot() {
+	i := m.shownChapter()
+	sp, ok := m.cat.At(i).(lessons.Spotter)
+	if !ok {
+		m.notice = "Nothing to spotlight in this chapter"
+		return
+	}
+	spots := sp.Spots(m.shownValues(i))
+	if len(spots) == 0 {
+		m.notice = "Nothing to spotlight in this chapter"
+		return
+	}
+	next := 0
+	for j, s := range spots {
+		if s.ID == m.snap.Class.Spot {
+			next = (j + 1) % len(spots)
+		}
+	}
+	m.act(m.seat.SetSpot(spots[next].ID))
+	m.notice = "Spotlight: " + spots[next].Label + " (s next · S clear)"
+}
+
+// classBadge is the header's right side in a class: role, mode, head count.
+func (m *Model) classBadge() string {
+	c := m.snap.Class
+	if c == nil {
+		return ""
+	}
+	var parts []string
+	if m.instructor() {
+		parts = append(parts, m.th.Focus.Render(room.InstructorBadge+" instructor"))
+		if c.Locked {
+			parts = append(parts, m.th.Warn.Render("locked"))
+		}
+	} else {
+		parts = append(parts, "student")
+		switch {
+		case c.Locked:
+			parts = append(parts, m.th.Warn.Render("locked"))
+		case m.following:
+			parts = append(parts, m.th.Accent.Render("following"))
+		default:
+			parts = append(parts, m.th.Warn.Render("exploring"))
+		}
+		if m.snap.Me.Hand {
+			parts = append(parts, m.th.Warn.Render("hand up"))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("%d connected", c.Connected))
+	return strings.Join(parts, m.th.Subtle.Render(" · "))
+}
+
+// classHelp is the footer's keys in a class.
+func (m *Model) classHelp(base []key.Binding) []key.Binding {
+	b := func(k, desc string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, desc)) }
+	if m.instructor() {
+		out := []key.Binding{base[0], base[1], base[2]}
+		if p := m.snap.Class.Poll; p != nil {
+			out = append(out, b("r", "reveal"), b("c", "close poll"))
+		} else {
+			out = append(out, b("o", "poll"))
+		}
+		return append(out, b("d", "dashboard"), b("L", "lock"), b("?", "help"))
+	}
+	out := []key.Binding{base[0], base[1], base[2]}
+	if !m.following {
+		out = append(out, b("f", "follow"))
+	}
+	return append(out, b("h", "hand"), b("t", "contents"), b("?", "help"), b("q", "quit"))
+}
+
+func (m *Model) classHelpText(w int) string {
+	if m.instructor() {
+		return ui.Wrap(m.th.Header.Render("Teaching")+"\n"+
+			"Your chapter and controls are the class's: every following student sees what you see. "+
+			"o opens the chapter's next question, r reveals the answers, c closes it. L locks the class "+
+			"(everyone follows, students' controls do nothing) and unlocks it. s points everyone at the next "+
+			"element of the chapter, S clears it. d opens the dashboard: who is here, following or exploring, "+
+			"hands up, answers; there ↑/↓ choose a student, space lowers their hand, x removes them, B bans them.", w)
+	}
+	return ui.Wrap(m.th.Header.Render("In class")+"\n"+
+		"You follow the instructor: their chapter and values appear on your screen. Change any chapter or "+
+		"control and you are exploring on your own; the line under the header then shows where the instructor "+
+		"is. f snaps back. h raises (or lowers) your hand. When a question is open, press a digit to answer, "+
+		"or type a number for an estimate; you may change your answer until it is revealed.", w)
+}
+
+// statusLine is the line under the header: where the instructor is when the
+// student is exploring, the lock, the spotlight.
+func (m *Model) statusLine(w int) string {
+	if m.seat == nil || m.snap.Class == nil {
+		return ""
+	}
+	c := m.snap.Class
+	if m.instructor() {
+		if c.Spot != "" {
+			return ui.Fit(m.th.Accent.Render("spotlight on "+c.Spot+" · s next · S clear"), w, 1)
+		}
+		return ""
+	}
+	if m.following {
+		if c.Spot != "" {
+			return ui.Fit(m.th.Accent.Render("the instructor is pointing at "+c.Spot), w, 1)
+		}
+		return ""
+	}
+	ii, ok := m.cat.Index(c.Chapter)
+	if !ok {
+		return ""
+	}
+	il := m.cat.At(ii)
+	mine := m.cat.At(m.chapter)
+	var s string
+	if il.ID() != mine.ID() {
+		s = fmt.Sprintf("Instructor: %s (%d) · you: %s (%d) · f to follow", il.Title(), il.Number(), mine.Title(), mine.Number())
+	} else {
+		theirs := lessons.Normalize(il.Controls(), c.Values[il.ID()])
+		var diffs []string
+		for _, ctl := range il.Controls() {
+			if theirs[ctl.Key] != m.values[m.chapter][ctl.Key] {
+				diffs = append(diffs, fmt.Sprintf("%s %s (you: %s)", ctl.Label, short(ctl.Display(theirs[ctl.Key])), short(ctl.Display(m.values[m.chapter][ctl.Key]))))
+			}
+		}
+		if len(diffs) == 0 {
+			s = "Exploring · same chapter and values as the instructor · f to follow"
+		} else {
+			s = "Instructor: " + strings.Join(diffs, ", ") + " · f to follow"
+		}
+	}
+	return ui.Fit(m.th.Warn.Render(s), w, 1)
+}
+
+// short keeps a displayed value to a few words in the status line.
+func short(s string) string {
+	s = ui.Visible(s, false)
+	if r := []rune(s); len(r) > 16 {
+		return string(r[:15]) + "…"
+	}
+	return s
+}
+
+// nameKey edits the name prompt.
+func (m *Model) nameKey(msg tea.KeyPressMsg) {
+	switch k := msg.String(); {
+	case k == "enter":
+		if room.CleanName(m.naming.Value()) == "" {
+			m.notice = "Please type a name the class will see"
+			return
+		}
+		name, err := m.seat.SetName(m.naming.Value())
+		m.act(err)
+		if err == nil {
+			m.naming = nil
+			m.notice = "Welcome, " + name + "!"
+			if !m.instructor() && m.snap.Class.Instructor != "" && m.following {
+				// Class is under way: go straight to where it is.
+				m.overlay = overlayNone
+			}
+		}
+	case m.naming.Key(k):
+	case msg.Text != "":
+		m.naming.Insert(msg.Text)
+	}
+}
+
+func (m *Model) nameView(w, h int) string {
+	var b strings.Builder
+	b.WriteString(ui.Wrap("Welcome aboard the expedition. Your instructor will lead the class through the inside of a "+
+		"large language model; your screen follows theirs, and you can always break away to explore.", w))
+	b.WriteString("\n\n")
+	b.WriteString(m.th.Header.Render("What should the class call you?"))
+	b.WriteString("\n\n  ")
+	b.WriteString(m.th.TextFieldView(*m.naming, min(room.MaxNameWidth+2, w-4), true, true))
+	b.WriteString("\n\n")
+	b.WriteString(m.th.Subtle.Render(fmt.Sprintf("up to %d characters · enter to join", room.MaxNameWidth)))
+	if m.snap.Class != nil {
+		b.WriteString("\n\n")
+		b.WriteString(m.th.Subtle.Render(fmt.Sprintf("%d connected", m.snap.Class.Connected)))
+	}
+	return ui.Fit(b.String(), w, h)
+}
+
+// displayName is a member's name as a screen shows it: the instructor's
+// with the badge no student name can carry.
+func (m *Model) displayName(v room.MemberView) string {
+	name := v.Name
+	if name == "" {
+		name = "(joining)"
+	}
+	if v.Role == room.Instructor {
+		return m.th.Focus.Render(room.InstructorBadge + " " + name)
+	}
+	return name
+}
+
+type dashTickMsg struct{}
+
+// dashTick refreshes the dashboard's idle times.
+func dashTick() tea.Cmd {
+	return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return dashTickMsg{} })
+}
+
+func (m *Model) students() []room.MemberView {
+	var out []room.MemberView
+	for _, v := range m.snap.Roster {
+		if v.Role != room.Instructor {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (m *Model) dashboardKey(msg tea.KeyPressMsg) tea.Cmd {
+	st := m.students()
+	switch msg.String() {
+	case "up", "shift+tab":
+		m.cursor = max(m.cursor-1, 0)
+	case "down", "tab":
+		m.cursor = min(m.cursor+1, max(len(st)-1, 0))
+	case "space":
+		if m.cursor < len(st) {
+			m.act(m.seat.ClearHand(st[m.cursor].ID))
+		}
+	case "x", "B":
+		if m.cursor < len(st) {
+			ban := msg.String() == "B"
+			m.act(m.seat.Kick(st[m.cursor].ID, ban))
+			if ban {
+				m.notice = st[m.cursor].Name + " removed and banned for this class"
+			} else {
+				m.notice = st[m.cursor].Name + " removed (they may rejoin)"
+			}
+		}
+	case "q", "ctrl+c":
+		return tea.Quit
+	default:
+		m.overlay = overlayNone
+	}
+	return nil
+}
+
+func (m *Model) dashboardView(w, h int) string {
+	c := m.snap.Class
+	st := m.students()
+	connected, following, answered, hands := 0, 0, 0, 0
+	for _, v := range st {
+		if v.Connected {
+			connected++
+			if v.Position.Following {
+				following++
+			}
+		}
+		if v.Answered {
+			answered++
+		}
+		if v.Hand {
+			hands++
+		}
+	}
+	var b strings.Builder
+	counts := fmt.Sprintf("%d students connected · %d following · %d exploring · %d hands up",
+		connected, following, connected-following, hands)
+	if c != nil && c.Poll != nil {
+		counts += fmt.Sprintf(" · %d answered", answered)
+	}
+	b.WriteString(m.th.Strong.Render(counts))
+	b.WriteString("\n\n")
+	nameW := room.MaxNameWidth + 1
+	b.WriteString(m.th.Subtle.Render(ui.PadRight("name", nameW) + ui.PadRight("status", 8) + ui.PadRight("where", 28) + ui.PadRight("hand", 6) + ui.PadRight("answer", 8) + "idle"))
+	rows := max(h-5, 1)
+	start := 0
+	if m.cursor >= rows {
+		start = m.cursor - rows + 1
+	}
+	now := time.Now()
+	for i := start; i < len(st) && i < start+rows; i++ {
+		v := st[i]
+		status := "away"
+		if v.Connected {
+			status = "here"
+		}
+		where := "following"
+		if !v.Position.Following {
+			where = "exploring"
+			if j, ok := m.cat.Index(v.Position.Chapter); ok {
+				where += fmt.Sprintf(" %d %s", m.cat.At(j).Number(), m.cat.At(j).ID())
+			}
+		}
+		hand, ans := "", ""
+		if v.Hand {
+			hand = "✋"
+		}
+		if v.Answered {
+			ans = "✓"
+		}
+		idle := now.Sub(v.Active).Round(time.Second)
+		line := ui.PadRight(v.Name, nameW) + ui.PadRight(status, 8) + ui.PadRight(where, 28) + ui.PadRight(hand, 6) + ui.PadRight(ans, 8) + idle.String()
+		b.WriteString("\n")
+		if i == m.cursor {
+			b.WriteString(m.th.Selected.Render(ui.PadRight(line, w)))
+		} else if !v.Connected {
+			b.WriteString(m.th.Subtle.Render(line))
+		} else {
+			b.WriteString(line)
+		}
+	}
+	if len(st) == 0 {
+		b.WriteString("\n" + m.th.Subtle.Render("No students yet. They join with ssh to this server."))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(m.th.Subtle.Render("↑/↓ choose · space lower hand · x remove · B ban · any other key closes"))
+	return ui.Fit(b.String(), w, h)
+}

@@ -1,0 +1,530 @@
+// Package room is the class: the authoritative state of what everyone sees
+// (chapter, the instructor's control values, lock, spotlight, open poll),
+// the roster, polls and their answers, and the fan-out of every change to
+// every session.
+//
+// It knows nothing of Bubble Tea or SSH. Every action goes through a Seat,
+// whose role was fixed by the server when it joined, and every action is
+// checked here: a student's session cannot perform an instructor's action
+// whatever it sends. Publishing never blocks: each seat has a one-slot
+// "latest snapshot" mailbox, so a stalled student only ever skips ahead.
+package room
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors a Seat's actions return.
+var (
+	ErrNotInstructor = errors.New("only the instructor can do that")
+	ErrLocked        = errors.New("the instructor has locked the class")
+	ErrBanned        = errors.New("you have been removed from this class")
+	ErrNoPoll        = errors.New("no poll is open")
+	ErrBadAnswer     = errors.New("that is not an answer to this poll")
+	ErrUnknown       = errors.New("no such chapter or control")
+	ErrLeft          = errors.New("this seat has left the room")
+)
+
+// Role is what a member may do.
+type Role int
+
+// The roles.
+const (
+	Student Role = iota
+	Instructor
+)
+
+func (r Role) String() string {
+	if r == Instructor {
+		return "instructor"
+	}
+	return "student"
+}
+
+// Identity is who is joining, as the server established it.
+type Identity struct {
+	// ID is stable across reconnects: the key's fingerprint, or a
+	// session-only ID for keyless students.
+	ID   string
+	Role Role
+	// Addr is the client's IP address, used to ban keyless students.
+	Addr string
+}
+
+// Config is what the room needs from outside.
+type Config struct {
+	// FirstChapter is where the class starts.
+	FirstChapter string
+	// Validate checks a chapter (key == "") or a control value and returns
+	// it in canonical form; ok is false for an unknown chapter or key.
+	// Out-of-range values are clamped, never refused.
+	Validate func(chapter, key, value string) (canon string, ok bool)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Room is one class.
+type Room struct {
+	cfg Config
+
+	mu      sync.Mutex
+	version uint64
+	chapter string
+	values  map[string]map[string]string
+	locked  bool
+	spot    string
+	tallies map[string]map[string]int
+
+	poll  *pollRecord            // the open poll, or nil
+	polls map[string]*pollRecord // every poll ever opened, by key
+
+	members map[string]*member
+	seats   map[*Seat]struct{}
+	banned  map[string]bool
+}
+
+// New makes an empty room.
+func New(cfg Config) *Room {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Validate == nil {
+		cfg.Validate = func(_, _, v string) (string, bool) { return v, true }
+	}
+	return &Room{
+		cfg:     cfg,
+		chapter: cfg.FirstChapter,
+		values:  map[string]map[string]string{},
+		tallies: map[string]map[string]int{},
+		polls:   map[string]*pollRecord{},
+		members: map[string]*member{},
+		seats:   map[*Seat]struct{}{},
+		banned:  map[string]bool{},
+	}
+}
+
+type member struct {
+	id       string
+	role     Role
+	name     string
+	hand     bool
+	sessions int
+	joined   time.Time
+	active   time.Time
+	pos      Position
+	answers  map[string]Answer
+	kicked   bool
+	addr     string
+}
+
+// Position is where a member is, as their session reports it: following
+// the instructor or exploring on their own (and then where, with their own
+// values, so a reconnect puts them back).
+type Position struct {
+	Following bool
+	Chapter   string
+	Values    map[string]map[string]string
+}
+
+// Join seats a session in the room. A member who was here before (same ID)
+// gets back their name, answers and position.
+func (r *Room) Join(id Identity) (*Seat, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.banned[id.ID] || id.Addr != "" && r.banned["addr:"+id.Addr] {
+		return nil, ErrBanned
+	}
+	now := r.cfg.Now()
+	m := r.members[id.ID]
+	if m == nil {
+		m = &member{id: id.ID, role: id.Role, joined: now, answers: map[string]Answer{},
+			pos: Position{Following: true}}
+		r.members[id.ID] = m
+	}
+	m.role = id.Role
+	m.kicked = false
+	m.sessions++
+	m.active = now
+	m.addr = id.Addr
+	s := &Seat{room: r, m: m, ready: make(chan struct{}, 1)}
+	r.seats[s] = struct{}{}
+	r.changed()
+	return s, nil
+}
+
+// changed bumps the version and publishes to every seat. Callers hold r.mu.
+func (r *Room) changed() {
+	r.version++
+	r.publish()
+}
+
+// publish builds one snapshot for students and one for instructors and
+// drops the right one, with the seat's own view, into every mailbox.
+// Callers hold r.mu.
+func (r *Room) publish() {
+	student := r.class(false)
+	var teacher *Class
+	var roster []MemberView
+	for s := range r.seats {
+		if s.m.role == Instructor {
+			if teacher == nil {
+				teacher = r.class(true)
+				roster = r.roster()
+			}
+			s.post(Snapshot{Class: teacher, Me: r.view(s.m), Roster: roster})
+			continue
+		}
+		s.post(Snapshot{Class: student, Me: r.view(s.m)})
+	}
+}
+
+// class is the shared, read-only picture of what the class sees. Maps are
+// copied so later changes cannot reach a published snapshot.
+func (r *Room) class(instructor bool) *Class {
+	c := &Class{
+		Version:   r.version,
+		Chapter:   r.chapter,
+		Values:    make(map[string]map[string]string, len(r.values)),
+		Locked:    r.locked,
+		Spot:      r.spot,
+		Tallies:   make(map[string]map[string]int, len(r.tallies)),
+		Connected: 0,
+	}
+	for ch, v := range r.values {
+		c.Values[ch] = maps.Clone(v)
+	}
+	for ch, t := range r.tallies {
+		c.Tallies[ch] = maps.Clone(t)
+	}
+	for _, m := range r.members {
+		if m.sessions > 0 {
+			c.Connected++
+			if m.role == Instructor && c.Instructor == "" {
+				c.Instructor = m.name
+			}
+		}
+	}
+	if r.poll != nil {
+		c.Poll = r.poll.view(instructor)
+	}
+	return c
+}
+
+func (r *Room) view(m *member) MemberView {
+	v := MemberView{
+		ID: m.id, Name: m.name, Role: m.role, Hand: m.hand, Connected: m.sessions > 0,
+		Kicked: m.kicked, Position: m.pos, Joined: m.joined, Active: m.active,
+		Answers: maps.Clone(m.answers),
+	}
+	if r.poll != nil {
+		_, v.Answered = m.answers[r.poll.spec.key()]
+	}
+	return v
+}
+
+func (r *Room) roster() []MemberView {
+	out := make([]MemberView, 0, len(r.members))
+	for _, m := range r.members {
+		out = append(out, r.view(m))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Role != out[j].Role {
+			return out[i].Role > out[j].Role
+		}
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out
+}
+
+// Snapshot is what one seat sees after a change.
+type Snapshot struct {
+	// Class is shared by every seat of the same role; never modify it.
+	Class *Class
+	// Me is this seat's member.
+	Me MemberView
+	// Roster lists every member; only instructors get it.
+	Roster []MemberView
+}
+
+// Class is the room state everyone sees.
+type Class struct {
+	Version uint64
+	Chapter string
+	// Values are the instructor's control values, by chapter then key.
+	Values map[string]map[string]string
+	Locked bool
+	Spot   string
+	Poll   *PollView
+	// Tallies are the class's pooled contributions, by chapter.
+	Tallies map[string]map[string]int
+	// Connected counts members with at least one live session.
+	Connected int
+	// Instructor is the connected instructor's name ("" if none).
+	Instructor string
+}
+
+// MemberView is one member as a screen shows them.
+type MemberView struct {
+	ID        string
+	Name      string
+	Role      Role
+	Hand      bool
+	Connected bool
+	Kicked    bool
+	// Answered is whether they answered the open poll.
+	Answered bool
+	Answers  map[string]Answer
+	Position Position
+	Joined   time.Time
+	Active   time.Time
+}
+
+// Seat is one session's place in the room; every action goes through it.
+type Seat struct {
+	room  *Room
+	m     *member
+	ready chan struct{}
+
+	mu     sync.Mutex
+	latest Snapshot
+	left   bool
+}
+
+// post puts snap in the seat's one-slot mailbox, replacing whatever was
+// unread: a slow reader skips straight to the newest state.
+func (s *Seat) post(snap Snapshot) {
+	s.mu.Lock()
+	s.latest = snap
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready signals that a new snapshot is waiting.
+func (s *Seat) Ready() <-chan struct{} { return s.ready }
+
+// Latest is the newest snapshot for this seat.
+func (s *Seat) Latest() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latest
+}
+
+// Role is the seat's role, fixed when it joined.
+func (s *Seat) Role() Role { return s.m.role }
+
+// ID is the seat's member ID.
+func (s *Seat) ID() string { return s.m.id }
+
+// Leave takes the seat out of the room; the member stays on the roster as
+// away, so a reconnect restores them.
+func (s *Seat) Leave() {
+	r := s.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s.left {
+		return
+	}
+	s.left = true
+	delete(r.seats, s)
+	s.m.sessions--
+	if s.m.sessions <= 0 {
+		s.m.hand = false
+	}
+	r.changed()
+}
+
+// do runs f under the room lock for a seat still in the room.
+func (s *Seat) do(f func(r *Room) error) error {
+	r := s.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s.left {
+		return ErrLeft
+	}
+	s.m.active = r.cfg.Now()
+	return f(r)
+}
+
+func (s *Seat) instructor(f func(r *Room) error) error {
+	return s.do(func(r *Room) error {
+		if s.m.role != Instructor {
+			return ErrNotInstructor
+		}
+		return f(r)
+	})
+}
+
+// SetName sets the seat's display name, cleaned and made unique in the room
+// (a clash gets a number). It returns the name as others will see it.
+func (s *Seat) SetName(name string) (string, error) {
+	var out string
+	err := s.do(func(r *Room) error {
+		base := CleanName(name)
+		if base == "" {
+			base = "student"
+		}
+		out = base
+		for n := 2; r.nameTaken(out, s.m); n++ {
+			suffix := fmt.Sprintf(" %d", n)
+			out = truncateName(base, MaxNameWidth-len(suffix)) + suffix
+		}
+		s.m.name = out
+		r.changed()
+		return nil
+	})
+	return out, err
+}
+
+func (r *Room) nameTaken(name string, self *member) bool {
+	for _, m := range r.members {
+		if m != self && strings.EqualFold(m.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetChapter moves the class to chapter.
+func (s *Seat) SetChapter(chapter string) error {
+	return s.instructor(func(r *Room) error {
+		if _, ok := r.cfg.Validate(chapter, "", ""); !ok {
+			return ErrUnknown
+		}
+		if r.chapter != chapter {
+			r.chapter = chapter
+			r.spot = ""
+			r.changed()
+		}
+		return nil
+	})
+}
+
+// SetValues sets some of a chapter's control values for the class (several
+// at once, because a preset moves many dials).
+func (s *Seat) SetValues(chapter string, vals map[string]string) error {
+	return s.instructor(func(r *Room) error {
+		if _, ok := r.cfg.Validate(chapter, "", ""); !ok {
+			return ErrUnknown
+		}
+		next := maps.Clone(r.values[chapter])
+		if next == nil {
+			next = map[string]string{}
+		}
+		for k, v := range vals {
+			canon, ok := r.cfg.Validate(chapter, k, v)
+			if !ok {
+				return ErrUnknown
+			}
+			next[k] = canon
+		}
+		r.values[chapter] = next
+		r.changed()
+		return nil
+	})
+}
+
+// SetLock locks or frees the class: locked, everyone follows and students'
+// controls do nothing.
+func (s *Seat) SetLock(locked bool) error {
+	return s.instructor(func(r *Room) error {
+		r.locked = locked
+		r.changed()
+		return nil
+	})
+}
+
+// SetSpot points everyone at an element of the current chapter ("" clears).
+func (s *Seat) SetSpot(spot string) error {
+	return s.instructor(func(r *Room) error {
+		r.spot = spot
+		r.changed()
+		return nil
+	})
+}
+
+// RaiseHand raises or lowers the seat's hand.
+func (s *Seat) RaiseHand(up bool) error {
+	return s.do(func(r *Room) error {
+		s.m.hand = up
+		r.changed()
+		return nil
+	})
+}
+
+// ClearHand lowers a member's hand.
+func (s *Seat) ClearHand(id string) error {
+	return s.instructor(func(r *Room) error {
+		if m := r.members[id]; m != nil {
+			m.hand = false
+			r.changed()
+		}
+		return nil
+	})
+}
+
+// Kick removes a member's sessions; they may come back unless ban is set,
+// in which case neither their key nor (for a keyless student) their address
+// may join again while the server runs.
+func (s *Seat) Kick(id string, ban bool) error {
+	return s.instructor(func(r *Room) error {
+		m := r.members[id]
+		if m == nil || m.role == Instructor {
+			return ErrUnknown
+		}
+		m.kicked = true
+		m.hand = false
+		if ban {
+			r.banned[id] = true
+			if strings.HasPrefix(id, "session:") && m.addr != "" {
+				r.banned["addr:"+m.addr] = true
+			}
+		}
+		r.changed()
+		return nil
+	})
+}
+
+// Report records where the seat's member is, for the dashboard and for a
+// reconnect. It wakes only instructors' screens (students never see it).
+func (s *Seat) Report(p Position) error {
+	return s.do(func(r *Room) error {
+		s.m.pos = p
+		r.publish()
+		return nil
+	})
+}
+
+// Touch marks the member active now (a key press), for idle times.
+func (s *Seat) Touch() {
+	_ = s.do(func(*Room) error { return nil })
+}
+
+// Contribute adds delta to a class tally of chapter (a pooled sample, a
+// vote). Locked or not, a class activity is open to everyone.
+func (s *Seat) Contribute(chapter, key string, delta int) error {
+	return s.do(func(r *Room) error {
+		if _, ok := r.cfg.Validate(chapter, "", ""); !ok || key == "" || len(key) > 64 {
+			return ErrUnknown
+		}
+		t := maps.Clone(r.tallies[chapter])
+		if t == nil {
+			t = map[string]int{}
+		}
+		if len(t) >= 256 && t[key] == 0 {
+			return ErrUnknown
+		}
+		t[key] = max(t[key]+delta, 0)
+		r.tallies[chapter] = t
+		r.changed()
+		return nil
+	})
+}

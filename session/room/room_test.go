@@ -1,0 +1,224 @@
+package room
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func newRoom() *Room {
+	return New(Config{
+		FirstChapter: "tokens",
+		Validate: func(ch, key, v string) (string, bool) {
+			if ch != "tokens" && ch != "scaling" {
+				return "", false
+			}
+			if key == "" || key == "text" || key == "encoding" {
+				return v, true
+			}
+			return "", false
+		},
+	})
+}
+
+func join(t *testing.T, r *Room, id string, role Role) *Seat {
+	t.Helper()
+	s, err := r.Join(Identity{ID: id, Role: role})
+	if err != nil {
+		t.Fatalf("join %s: %v", id, err)
+	}
+	return s
+}
+
+func TestStudentsCannotDoInstructorActions(t *testing.T) {
+	r := newRoom()
+	st := join(t, r, "s1", Student)
+	before := st.Latest().Class.Version
+	for name, err := range map[string]error{
+		"chapter": st.SetChapter("scaling"),
+		"values":  st.SetValues("tokens", map[string]string{"text": "x"}),
+		"lock":    st.SetLock(true),
+		"spot":    st.SetSpot("row:it"),
+		"open":    st.OpenPoll(PollSpec{Chapter: "tokens", ID: "q", Choices: []string{"a", "b"}}),
+		"reveal":  st.RevealPoll(),
+		"close":   st.ClosePoll(),
+		"kick":    st.Kick("s1", true),
+		"hand":    st.ClearHand("s1"),
+	} {
+		if err != ErrNotInstructor {
+			t.Errorf("student %s: err %v, want ErrNotInstructor", name, err)
+		}
+	}
+	if c := st.Latest().Class; c.Version != before || c.Chapter != "tokens" || c.Locked {
+		t.Errorf("room changed after refused actions: %+v", c)
+	}
+}
+
+func TestInstructorChangesReachEveryone(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "a", Student)
+	b := join(t, r, "b", Student)
+	if err := in.SetChapter("scaling"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.SetValues("tokens", map[string]string{"text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Seat{a, b, in} {
+		c := s.Latest().Class
+		if c.Chapter != "scaling" || c.Values["tokens"]["text"] != "hi" || c.Connected != 3 {
+			t.Errorf("seat %s sees %+v", s.ID(), c)
+		}
+	}
+	if err := in.SetChapter("nope"); err != ErrUnknown {
+		t.Errorf("unknown chapter: %v", err)
+	}
+	if err := in.SetValues("tokens", map[string]string{"bogus": "1"}); err != ErrUnknown {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+// TestPublishNeverBlocks: a seat whose session never reads must not slow
+// anyone; it just holds the newest snapshot.
+func TestPublishNeverBlocks(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	stuck := join(t, r, "stuck", Student) // never drained
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 10000; i++ {
+			_ = in.SetValues("tokens", map[string]string{"text": strings.Repeat("x", i%50)})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("10,000 changes with a stalled seat did not finish")
+	}
+	if got := stuck.Latest().Class.Values["tokens"]["text"]; got != strings.Repeat("x", 9999%50) {
+		t.Errorf("stalled seat holds %q, not the newest value", got)
+	}
+	if len(stuck.Ready()) != 1 {
+		t.Errorf("mailbox holds %d signals, want 1", len(stuck.Ready()))
+	}
+}
+
+func TestPollHiddenUntilReveal(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "a", Student)
+	b := join(t, r, "b", Student)
+	spec := PollSpec{Chapter: "tokens", ID: "q1", Question: "?", Choices: []string{"x", "y", "z"}, Correct: 1}
+	if err := in.OpenPoll(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Answer(Answer{Choice: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Answer(Answer{Choice: 1}); err != nil { // replaces
+		t.Fatal(err)
+	}
+	if err := b.Answer(Answer{Choice: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Answer(Answer{Choice: 7}); err != ErrBadAnswer {
+		t.Errorf("out-of-range choice: %v", err)
+	}
+	if p := a.Latest().Class.Poll; p.Counts != nil || p.Answered != 2 || !a.Latest().Me.Answered {
+		t.Errorf("student sees before reveal: %+v", p)
+	}
+	if p := in.Latest().Class.Poll; p.Counts[1] != 2 || p.Counts[0] != 0 {
+		t.Errorf("instructor counts: %+v", p.Counts)
+	}
+	if err := in.RevealPoll(); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Latest().Class.Poll; !p.Revealed || p.Counts[1] != 2 {
+		t.Errorf("after reveal: %+v", p)
+	}
+	if err := a.Answer(Answer{Choice: 2}); err != ErrBadAnswer {
+		t.Errorf("answer after reveal: %v", err)
+	}
+	if err := in.ClosePoll(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Latest().Class.Poll != nil {
+		t.Error("poll still shown after close")
+	}
+	// Reopening brings the answers back.
+	if err := in.OpenPoll(spec); err != nil {
+		t.Fatal(err)
+	}
+	if p := in.Latest().Class.Poll; p.Answered != 2 {
+		t.Errorf("reopened poll lost answers: %+v", p)
+	}
+}
+
+func TestRejoinRestoresNameAnswersPosition(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "key:a", Student)
+	name, _ := a.SetName("Ada")
+	_ = in.OpenPoll(PollSpec{Chapter: "tokens", ID: "q", Kind: Estimate})
+	_ = a.Answer(Answer{Number: 42})
+	_ = a.Report(Position{Following: false, Chapter: "scaling"})
+	a.Leave()
+	if c := in.Latest().Class; c.Connected != 1 {
+		t.Errorf("connected after leave: %d", c.Connected)
+	}
+	a2 := join(t, r, "key:a", Student)
+	me := a2.Latest().Me
+	if me.Name != name || me.Answers["tokens/q"].Number != 42 || me.Position.Following || me.Position.Chapter != "scaling" || !me.Answered {
+		t.Errorf("rejoin view: %+v", me)
+	}
+}
+
+func TestNamesAreCleanedAndUnique(t *testing.T) {
+	r := newRoom()
+	a := join(t, r, "a", Student)
+	b := join(t, r, "b", Student)
+	n1, _ := a.SetName("  Ada\x1b[31m Love\u202elace\n★ ")
+	if n1 != "Ada Lovelace" {
+		t.Errorf("cleaned name %q", n1)
+	}
+	n2, _ := b.SetName("ada lovelace")
+	if n2 != "ada lovelace 2" {
+		t.Errorf("clash got %q", n2)
+	}
+	long, _ := b.SetName(strings.Repeat("界", 40))
+	if w := len([]rune(long)); w != 12 {
+		t.Errorf("wide name kept %d runes, want 12 (24 cells)", w)
+	}
+	if got := SuggestName("root"); got != "" {
+		t.Errorf("SuggestName(root) = %q", got)
+	}
+	if got := SuggestName("grace"); got != "grace" {
+		t.Errorf("SuggestName(grace) = %q", got)
+	}
+}
+
+func TestKickAndBan(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "key:a", Student)
+	if err := in.Kick("key:a", false); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Latest().Me.Kicked {
+		t.Error("kicked seat not told")
+	}
+	a.Leave()
+	a2 := join(t, r, "key:a", Student) // a kick without a ban allows rejoining
+	if a2.Latest().Me.Kicked {
+		t.Error("rejoined member still marked kicked")
+	}
+	_ = in.Kick("key:a", true)
+	if _, err := r.Join(Identity{ID: "key:a"}); err != ErrBanned {
+		t.Errorf("banned rejoin: %v", err)
+	}
+	if err := in.Kick("teacher", true); err != ErrUnknown {
+		t.Errorf("instructor kicked: %v", err)
+	}
+}
