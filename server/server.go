@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,14 +146,20 @@ func (s *Server) HostKey() gossh.PublicKey { return s.hostKey.PublicKey() }
 // JoinLine is the command a student types to join a server listening on
 // addr: loopback and unspecified addresses read as "localhost", and the
 // port is left out when it is 22.
-func JoinLine(addr string) string {
+func JoinLine(addr string) string { return joinLineAs("", addr) }
+
+// joinLineAs is JoinLine for a given SSH user ("" for none).
+func joinLineAs(user, addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "ssh " + addr
+		host, port = addr, "22"
 	}
 	ip := net.ParseIP(host)
 	if host == "" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
 		host = "localhost"
+	}
+	if user != "" {
+		host = user + "@" + host
 	}
 	if port == "22" {
 		return "ssh " + host
@@ -167,8 +172,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info("serving", "addr", ln.Addr().String(), "host_key", s.Fingerprint())
 	s.log.Info("students join with: " + JoinLine(ln.Addr().String()))
 	if s.auth.token != "" {
-		s.log.Info("instructor: "+strings.Replace(JoinLine(ln.Addr().String()), "ssh ", "ssh "+InstructorUser+"@", 1)+
-			" and answer the token", "token", s.auth.token)
+		s.log.Info("instructor: "+joinLineAs(InstructorUser, ln.Addr().String())+" and answer the token", "token", s.auth.token)
 	} else {
 		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
 	}
