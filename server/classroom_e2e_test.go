@@ -156,7 +156,7 @@ func TestPollHiddenUntilRevealSameEverywhere(t *testing.T) {
 		screens = append(screens, pollLines(sc))
 	}
 	want := screens[len(screens)-1]
-	if !strings.Contains(want, "3 3 ✓") || !strings.Contains(want, "1 1") {
+	if !strings.Contains(want, "3) 3 ✓") || !strings.Contains(want, "1) 1") {
 		t.Fatalf("distribution wrong (want choice 3 twice, choice 1 once):\n%s", want)
 	}
 	for i, sc := range screens[:len(screens)-1] {

@@ -53,8 +53,10 @@ func (m *Model) restorePosition() {
 func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
 	wasLocked := m.locked()
 	prev := ""
+	var prevPoll *room.PollView
 	if m.snap.Class != nil {
 		prev = m.snap.Class.Chapter
+		prevPoll = m.snap.Class.Poll
 	}
 	m.applySnapshot(s)
 	if m.following && !m.instructor() && s.Class.Chapter != prev && m.overlay == overlayContents {
@@ -76,7 +78,24 @@ func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
 	if p := s.Class.Poll; p == nil || !p.Open || p.Revealed {
 		m.pollField = nil
 	}
+	if pollState(prevPoll) != pollState(s.Class.Poll) {
+		// "Answered 2" and the like are stale once a poll opens, shows its
+		// answers or closes.
+		m.notice = ""
+	}
 	return nil
+}
+
+// pollState names a poll's phase, to notice when it moves on.
+func pollState(p *room.PollView) string {
+	switch {
+	case p == nil:
+		return ""
+	case p.Revealed:
+		return p.Spec.Chapter + "/" + p.Spec.ID + " revealed"
+	default:
+		return p.Spec.Chapter + "/" + p.Spec.ID + " open"
+	}
 }
 
 // act shows the room's refusal of an action, if any. With the room's answer
@@ -410,8 +429,13 @@ func (m *Model) nameKey(msg tea.KeyPressMsg) {
 
 func (m *Model) nameView(w, h int) string {
 	var b strings.Builder
-	b.WriteString(ui.Wrap("Welcome aboard the expedition. Your instructor will lead the class through the inside of a "+
-		"large language model; your screen follows theirs, and you can always break away to explore.", w))
+	if m.instructor() {
+		b.WriteString(ui.Wrap("You are the instructor. Your chapter and controls are the class's: every student who "+
+			"follows sees what you see. Press ? at any time for the teaching keys.", w))
+	} else {
+		b.WriteString(ui.Wrap("Welcome aboard the expedition. Your instructor will lead the class through the inside of a "+
+			"large language model; your screen follows theirs, and you can always break away to explore.", w))
+	}
 	b.WriteString("\n\n")
 	b.WriteString(m.th.Header.Render("What should the class call you?"))
 	b.WriteString("\n\n  ")

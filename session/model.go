@@ -596,8 +596,8 @@ func (m *Model) header() string {
 		}
 	}
 	right := m.th.Subtle.Render("a tour inside a GPT-5-class model")
-	if m.seat != nil {
-		right = m.classBadge()
+	if m.seat != nil && m.snap.Class != nil && m.snap.Class.Instructor != "" {
+		right = m.th.Subtle.Render("class led by ") + m.displayName(room.MemberView{Name: m.snap.Class.Instructor, Role: room.Instructor})
 	}
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 2 {
@@ -606,10 +606,26 @@ func (m *Model) header() string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
+// footer is the bottom line: a notice, or the keys that matter now, with
+// the member's role, mode and the head count on the right in a class.
 func (m *Model) footer() string {
 	if m.closing != "" {
 		return m.th.Warn.Render(m.closing)
 	}
+	left := m.footerLeft()
+	if m.seat == nil || m.naming != nil {
+		return left
+	}
+	badge := m.classBadge()
+	room := m.width - lipgloss.Width(badge) - 2
+	if room < 20 {
+		return ui.Fit(left, m.width, 1)
+	}
+	left = ui.Fit(left, room, 1)
+	return left + strings.Repeat(" ", m.width-lipgloss.Width(left)-lipgloss.Width(badge)) + badge
+}
+
+func (m *Model) footerLeft() string {
 	if m.notice != "" {
 		return m.th.Warn.Render(m.notice)
 	}
@@ -624,8 +640,10 @@ func (m *Model) footer() string {
 	keys := m.keys.ShortHelp()
 	if m.seat != nil {
 		keys = m.classHelp(keys)
+		m.help.SetWidth(m.width - lipgloss.Width(m.classBadge()) - 2)
+	} else {
+		m.help.SetWidth(m.width)
 	}
-	m.help.SetWidth(m.width)
 	return m.help.ShortHelpView(keys)
 }
 

@@ -133,7 +133,7 @@ func (m *Model) pollView(w int) string {
 		if counted && p.Counts != nil {
 			items := make([]ui.BarItem, len(p.Spec.Choices))
 			for i, c := range p.Spec.Choices {
-				label := fmt.Sprintf("%d %s", i+1, c)
+				label := fmt.Sprintf("%d) %s", i+1, c)
 				if p.Revealed && i == p.Spec.Correct {
 					label += " ✓"
 				}
@@ -187,7 +187,7 @@ func (m *Model) pollView(w int) string {
 func (m *Model) yourAnswer(p *room.PollView, a room.Answer) string {
 	if p.Spec.Kind == room.MultipleChoice {
 		if a.Choice >= 0 && a.Choice < len(p.Spec.Choices) {
-			return m.th.Strong.Render(fmt.Sprintf("your answer: %d %s", a.Choice+1, p.Spec.Choices[a.Choice]))
+			return m.th.Strong.Render(fmt.Sprintf("your answer: %d) %s", a.Choice+1, p.Spec.Choices[a.Choice]))
 		}
 		return ""
 	}
