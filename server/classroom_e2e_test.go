@@ -270,3 +270,56 @@ func TestNamesAreCleanedForEveryone(t *testing.T) {
 		t.Fatalf("name not cleaned on the dashboard:\n%s", s)
 	}
 }
+
+func TestKickAndBan(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	key := sshtest.NewKey(t)
+	a := student(t, r, "Troll", sshtest.WithKey(key))
+	in.Type("d")
+	in.WaitFor("Troll")
+	in.Type("x")
+	s := a.WaitFor("The instructor removed you from the class.")
+	if _, err := a.Wait(); err != nil {
+		t.Logf("kicked session ended: %v\n%s", err, s)
+	}
+	// A kick is not a ban: the same key may come back.
+	a2 := sshtest.Dial(t, r.addr, sshtest.WithKey(key), sshtest.WithSize(100, 30))
+	a2.WaitFor("following")
+	in.WaitFor("Troll")
+	in.Type("B")
+	a2.WaitFor("The instructor removed you from the class.")
+	a2.Wait()
+	_, stderr, status := sshtest.Run(t, r.addr, "", sshtest.WithKey(key))
+	if status == 0 {
+		t.Errorf("banned key got a session (stderr %q)", stderr)
+	}
+	c := sshtest.Dial(t, r.addr, sshtest.WithKey(key), sshtest.WithSize(100, 30))
+	c.WaitFor("You have been removed from this class.")
+}
+
+func TestEstimatePoll(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	a := student(t, r, "Ada")
+	b := student(t, r, "Bob")
+	in.Type("1")
+	in.Type("o") // strawberry
+	in.WaitFor("strawberry")
+	in.Type("o") // the token count estimate
+	in.WaitFor("How many o200k_base tokens is the text on screen")
+	a.WaitFor("type a number to answer")
+	a.Type("20")
+	a.Key("enter")
+	a.WaitFor("your answer: 20")
+	b.Type("1k")
+	b.Key("enter")
+	b.WaitFor("your answer: 1,000")
+	in.WaitFor("2 answered")
+	in.Type("r")
+	// The default text is 21 o200k_base tokens (see the chapter's counts).
+	s := a.WaitFor("answer: 21 tokens")
+	if !strings.Contains(s, "median guess") || !strings.Contains(s, "10–100 ✓") {
+		t.Fatalf("revealed estimate:\n%s", s)
+	}
+}
