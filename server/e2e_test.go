@@ -240,7 +240,7 @@ func TestShutdownTellsEverySession(t *testing.T) {
 	}
 	for _, c := range []*sshtest.Client{a, b} {
 		c.Wait()
-		if s := c.Screen(); !strings.Contains(s, "The server is shutting down") {
+		if s := c.Screen(); !strings.Contains(s, "The server is shutting down for a restart — reconnect in a moment") {
 			t.Errorf("no shutdown notice on screen:\n%s", s)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/session/room"
+	"github.com/expedition-llm/expedition/store"
 )
 
 // Defaults for Config fields left zero.
@@ -34,8 +35,9 @@ const (
 	DefaultMaxSessions = 500
 )
 
-// ShutdownText is what every student reads when the server stops.
-const ShutdownText = "The server is shutting down. Thanks for joining the expedition."
+// ShutdownText is what every student reads when the server stops. The class
+// is saved, so a restart picks up where it left off.
+const ShutdownText = "The server is shutting down for a restart — reconnect in a moment."
 
 // Config is everything the server needs to know at start-up.
 type Config struct {
@@ -81,6 +83,7 @@ type Server struct {
 	hostKey gossh.Signer
 	auth    *auth
 	room    *room.Room
+	store   *store.Store
 
 	active  atomic.Int64
 	closing atomic.Bool
@@ -104,14 +107,28 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	db, err := store.Open(cfg.DataDir, logger)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      logger,
 		catalog:  catalog,
 		hostKey:  key,
 		auth:     a,
-		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog)}),
+		store:    db,
+		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db}),
 		sessions: map[*liveSession]struct{}{},
+	}
+	saved, members, ok, err := db.Load()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if ok {
+		s.room.Restore(saved, members)
+		logger.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Listen),
@@ -131,6 +148,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		),
 	)
 	if err != nil {
+		db.Close()
 		return nil, fmt.Errorf("build ssh server: %w", err)
 	}
 	s.ssh = srv
@@ -216,6 +234,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if cerr := s.ssh.Close(); cerr != nil && !errors.Is(cerr, ssh.ErrServerClosed) {
 			return fmt.Errorf("close ssh server: %w", cerr)
 		}
+	}
+	// Sessions leaving write their last events; then the database closes.
+	s.mu.Lock()
+	left := len(s.sessions)
+	s.mu.Unlock()
+	if left > 0 {
+		s.log.Warn("sessions still ending at close", "sessions", left)
+	}
+	if err := s.store.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
 }

@@ -125,9 +125,9 @@ func New(o Options) *Model {
 	}
 	if m.seat != nil {
 		m.applySnapshot(m.seat.Latest())
-		if m.instructor() || m.snap.Class != nil && m.snap.Class.Instructor != "" {
-			// The class is under way (or this is its teacher): open where
-			// it is rather than on the contents.
+		if m.instructor() || m.snap.Me.Name != "" || m.snap.Class != nil && m.snap.Class.Instructor != "" {
+			// The class is under way, this member is coming back, or this
+			// is its teacher: open where the class is, not on the contents.
 			m.overlay = overlayNone
 		}
 		m.restorePosition()

@@ -104,7 +104,7 @@ func (s *Seat) OpenPoll(spec PollSpec) error {
 		rec.open = true
 		rec.revealed = false
 		r.poll = rec
-		r.changed()
+		r.changed("poll.open", s.m, map[string]any{"poll": spec.key()})
 		return nil
 	})
 }
@@ -116,7 +116,7 @@ func (s *Seat) RevealPoll() error {
 			return ErrNoPoll
 		}
 		r.poll.revealed = true
-		r.changed()
+		r.changed("poll.reveal", s.m, map[string]any{"poll": r.poll.spec.key()})
 		return nil
 	})
 }
@@ -127,9 +127,10 @@ func (s *Seat) ClosePoll() error {
 		if r.poll == nil {
 			return ErrNoPoll
 		}
+		key := r.poll.spec.key()
 		r.poll.open = false
 		r.poll = nil
-		r.changed()
+		r.changed("poll.close", s.m, map[string]any{"poll": key})
 		return nil
 	})
 }
@@ -160,7 +161,7 @@ func (s *Seat) Answer(a Answer) error {
 		}
 		p.answers[s.m.id] = a
 		s.m.answers[p.spec.key()] = a
-		r.changed()
+		r.changed("answer", s.m, map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number}, s.m)
 		return nil
 	})
 }

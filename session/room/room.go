@@ -67,6 +67,8 @@ type Config struct {
 	Validate func(chapter, key, value string) (canon string, ok bool)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Journal, when set, is told of every change (persistence).
+	Journal Journal
 }
 
 // Room is one class.
@@ -154,13 +156,15 @@ func (r *Room) Join(id Identity) (*Seat, error) {
 	m.addr = id.Addr
 	s := &Seat{room: r, m: m, ready: make(chan struct{}, 1)}
 	r.seats[s] = struct{}{}
-	r.changed()
+	r.changed("join", m, nil, m)
 	return s, nil
 }
 
-// changed bumps the version and publishes to every seat. Callers hold r.mu.
-func (r *Room) changed() {
+// changed bumps the version, records the event and publishes to every
+// seat. Callers hold r.mu.
+func (r *Room) changed(kind string, actor *member, data map[string]any, touched ...*member) {
 	r.version++
+	r.record(kind, actor, data, touched...)
 	r.publish()
 }
 
@@ -339,7 +343,7 @@ func (s *Seat) Leave() {
 	if s.m.sessions <= 0 {
 		s.m.hand = false
 	}
-	r.changed()
+	r.changed("leave", s.m, nil, s.m)
 }
 
 // do runs f under the room lock for a seat still in the room.
@@ -378,7 +382,7 @@ func (s *Seat) SetName(name string) (string, error) {
 			out = truncateName(base, MaxNameWidth-len(suffix)) + suffix
 		}
 		s.m.name = out
-		r.changed()
+		r.changed("name", s.m, map[string]any{"name": out}, s.m)
 		return nil
 	})
 	return out, err
@@ -402,7 +406,7 @@ func (s *Seat) SetChapter(chapter string) error {
 		if r.chapter != chapter {
 			r.chapter = chapter
 			r.spot = ""
-			r.changed()
+			r.changed("chapter", s.m, map[string]any{"chapter": chapter})
 		}
 		return nil
 	})
@@ -427,7 +431,7 @@ func (s *Seat) SetValues(chapter string, vals map[string]string) error {
 			next[k] = canon
 		}
 		r.values[chapter] = next
-		r.changed()
+		r.changed("values", s.m, map[string]any{"chapter": chapter, "values": maps.Clone(vals)})
 		return nil
 	})
 }
@@ -437,7 +441,7 @@ func (s *Seat) SetValues(chapter string, vals map[string]string) error {
 func (s *Seat) SetLock(locked bool) error {
 	return s.instructor(func(r *Room) error {
 		r.locked = locked
-		r.changed()
+		r.changed("lock", s.m, map[string]any{"locked": locked})
 		return nil
 	})
 }
@@ -446,7 +450,7 @@ func (s *Seat) SetLock(locked bool) error {
 func (s *Seat) SetSpot(spot string) error {
 	return s.instructor(func(r *Room) error {
 		r.spot = spot
-		r.changed()
+		r.changed("spot", s.m, map[string]any{"spot": spot})
 		return nil
 	})
 }
@@ -455,7 +459,7 @@ func (s *Seat) SetSpot(spot string) error {
 func (s *Seat) RaiseHand(up bool) error {
 	return s.do(func(r *Room) error {
 		s.m.hand = up
-		r.changed()
+		r.changed("hand", s.m, map[string]any{"up": up})
 		return nil
 	})
 }
@@ -465,7 +469,7 @@ func (s *Seat) ClearHand(id string) error {
 	return s.instructor(func(r *Room) error {
 		if m := r.members[id]; m != nil {
 			m.hand = false
-			r.changed()
+			r.changed("hand", s.m, map[string]any{"member": id, "up": false})
 		}
 		return nil
 	})
@@ -488,7 +492,7 @@ func (s *Seat) Kick(id string, ban bool) error {
 				r.banned["addr:"+m.addr] = true
 			}
 		}
-		r.changed()
+		r.changed("kick", s.m, map[string]any{"member": id, "ban": ban}, m)
 		return nil
 	})
 }
@@ -498,6 +502,9 @@ func (s *Seat) Kick(id string, ban bool) error {
 func (s *Seat) Report(p Position) error {
 	return s.do(func(r *Room) error {
 		s.m.pos = p
+		// Not a change the class sees: no new version, but the member is
+		// saved so a reconnect after a restart finds them where they were.
+		r.record("position", s.m, nil, s.m)
 		r.publish()
 		return nil
 	})
@@ -524,7 +531,7 @@ func (s *Seat) Contribute(chapter, key string, delta int) error {
 		}
 		t[key] = max(t[key]+delta, 0)
 		r.tallies[chapter] = t
-		r.changed()
+		r.changed("contribute", s.m, map[string]any{"chapter": chapter, "key": key, "delta": delta})
 		return nil
 	})
 }
