@@ -19,7 +19,9 @@ import (
 	"charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
+	"charm.land/wish/v2/ratelimiter"
 	"charm.land/wish/v2/recover"
+	"golang.org/x/time/rate"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/expedition-llm/expedition/lessons"
@@ -33,6 +35,16 @@ const (
 	DefaultDataDir     = "./expedition-data"
 	DefaultIdleTimeout = 2 * time.Hour
 	DefaultMaxSessions = 500
+	// DefaultConnBurst is how many sessions one address may open at once. A
+	// whole classroom often shares one address behind the school's NAT, so
+	// the burst is a class, not a person.
+	DefaultConnBurst = 200
+	// DefaultConnRate is the sustained sessions per second per address once
+	// the burst is spent.
+	DefaultConnRate = 5
+	// HandshakeTimeout bounds a connection that never finishes the SSH
+	// handshake (a port scanner, a stuck client).
+	HandshakeTimeout = 30 * time.Second
 )
 
 // ShutdownText is what every student reads when the server stops. The class
@@ -56,6 +68,9 @@ type Config struct {
 	// means a token printed at start-up makes "ssh instructor@host" the
 	// instructor.
 	Instructors string
+	// ConnBurst and ConnRate limit new sessions per client address.
+	ConnBurst int
+	ConnRate  float64
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +85,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.ConnBurst <= 0 {
+		c.ConnBurst = DefaultConnBurst
+	}
+	if c.ConnRate <= 0 {
+		c.ConnRate = DefaultConnRate
 	}
 	return c
 }
@@ -138,11 +159,19 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		wish.WithPublicKeyAuth(a.publicKey),
 		wish.WithKeyboardInteractiveAuth(a.keyboardInteractive),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
+		func(srv *ssh.Server) error {
+			srv.HandshakeTimeout = HandshakeTimeout
+			// Sessions only: no direct-tcpip (port forwarding) or other
+			// channel types, and a filter on what a session may ask for.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionHandler}
+			return nil
+		},
 		wish.WithMiddleware(
 			// The last listed runs first: recover wraps everything.
 			s.programMiddleware,
 			s.terminalMiddleware,
 			s.capacityMiddleware,
+			ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), cfg.ConnBurst, 10000)),
 			s.logMiddleware,
 			recover.MiddlewareWithLogger(printfLogger{logger}),
 		),

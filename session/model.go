@@ -11,6 +11,7 @@ package session
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -67,6 +68,9 @@ type Options struct {
 	Seat *room.Seat
 	// User is the SSH user name, offered as the display name unless generic.
 	User string
+	// OnPanic, if set, hears of a panic in this session (with its stack)
+	// before Bubble Tea ends the session; the server logs it.
+	OnPanic func(v any, stack []byte)
 }
 
 // Model is one session's state.
@@ -98,6 +102,8 @@ type Model struct {
 	naming    *ui.TextField // the name prompt, nil once named
 	pollField *ui.TextField // a number being typed for an estimate poll
 
+	onPanic func(v any, stack []byte)
+
 	// body caches the last chapter render: View runs after every message,
 	// and tokenizing 2,000 characters on each is work for nothing.
 	body struct {
@@ -117,6 +123,7 @@ func New(o Options) *Model {
 		overlay:   overlayContents,
 		seat:      o.Seat,
 		following: true,
+		onPanic:   o.OnPanic,
 	}
 	m.resize(o.Width, o.Height)
 	m.values = make([]lessons.Values, m.cat.Len())
@@ -153,8 +160,20 @@ func (m *Model) resize(w, h int) {
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd { return nil }
 
+// reportPanic tells OnPanic about a panic and lets it go on: Bubble Tea
+// catches it, restores the terminal and ends this session only.
+func (m *Model) reportPanic() {
+	if r := recover(); r != nil {
+		if m.onPanic != nil {
+			m.onPanic(r, debug.Stack())
+		}
+		panic(r)
+	}
+}
+
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	defer m.reportPanic()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -528,6 +547,7 @@ func thousands(n int) string {
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
+	defer m.reportPanic()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "Expedition"

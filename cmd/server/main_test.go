@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/expedition-llm/expedition/lessons"
 )
 
 func runCmd(args ...string) (stdout, stderr string, code int) {
@@ -60,4 +63,30 @@ func TestUnknownCommand(t *testing.T) {
 	if _, errOut, code := runCmd("fly"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+}
+
+// FuzzParseSets: any --set arguments give values or an error, never a
+// panic, and accepted values are always valid for their control.
+func FuzzParseSets(f *testing.F) {
+	for _, s := range []string{"text=Hello", "view=bpe", "merges=9999", "encoding=gpt2", "=", "a=b=c", "text=\x1b[2J\x00", "merges=1e308", "merges=NaN"} {
+		f.Add("tokens", s)
+	}
+	f.Add("stack", "layers=12")
+	catalog := sync.OnceValues(lessons.NewCatalog)
+	f.Fuzz(func(t *testing.T, chapter, set string) {
+		cat, err := catalog()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := ParseSets(cat, chapter, []string{set})
+		if err != nil {
+			return
+		}
+		i, _ := cat.Index(chapter)
+		for _, c := range cat.At(i).Controls() {
+			if got := c.Clamp(vals[c.Key]); got != vals[c.Key] {
+				t.Fatalf("%s accepted as %q, which clamps to %q", c.Key, vals[c.Key], got)
+			}
+		}
+	})
 }
