@@ -157,9 +157,9 @@ func TestOnlyShellsAreServed(t *testing.T) {
 		t.Error("agent forwarding accepted")
 	}
 	ok, err := s2.SendRequest("x11-req", true, gossh.Marshal(struct {
-		Single             bool
-		Proto, Cookie      string
-		Screen             uint32
+		Single        bool
+		Proto, Cookie string
+		Screen        uint32
 	}{false, "MIT-MAGIC-COOKIE-1", "00", 0}))
 	if err == nil && ok {
 		t.Error("X11 forwarding accepted")

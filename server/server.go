@@ -21,8 +21,8 @@ import (
 	"charm.land/wish/v2"
 	"charm.land/wish/v2/ratelimiter"
 	"charm.land/wish/v2/recover"
-	"golang.org/x/time/rate"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/time/rate"
 
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/session/room"
