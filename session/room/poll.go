@@ -1,6 +1,7 @@
 package room
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -160,7 +161,10 @@ func (s *Seat) Answer(a Answer) error {
 			a.Choice = 0
 		}
 		p.answers[s.m.id] = a
-		s.m.answers[p.spec.key()] = a
+		// Copy on write: snapshots already published hold the old map.
+		answers := maps.Clone(s.m.answers)
+		answers[p.spec.key()] = a
+		s.m.answers = answers
 		r.changed("answer", s.m, map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number}, s.m)
 		return nil
 	})

@@ -220,11 +220,14 @@ func (r *Room) class(instructor bool) *Class {
 	return c
 }
 
+// view is a member as a snapshot shows them. Answers and Position are
+// shared, not copied: the room replaces those maps instead of changing
+// them, so a published view never changes under its reader.
 func (r *Room) view(m *member) MemberView {
 	v := MemberView{
 		ID: m.id, Name: m.name, Role: m.role, Hand: m.hand, Connected: m.sessions > 0,
 		Kicked: m.kicked, Position: m.pos, Joined: m.joined, Active: m.active,
-		Answers: maps.Clone(m.answers),
+		Answers: m.answers,
 	}
 	if r.poll != nil {
 		_, v.Answered = m.answers[r.poll.spec.key()]
