@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/expedition-llm/expedition/sim"
 )
 
 // Catalog is the chapter registry: every lesson in tour order. It is built
@@ -15,11 +17,25 @@ type Catalog struct {
 // NewCatalog builds every chapter, doing the expensive work (loading the
 // tokenizers, training the BPE demo) once.
 func NewCatalog() (*Catalog, error) {
+	tokens, err := NewTokens()
+	if err != nil {
+		return nil, fmt.Errorf("build chapters: %w", err)
+	}
+	o200k := tokens.Tokenizer(sim.O200kBase)
 	builders := []func() (Lesson, error){
-		func() (Lesson, error) { return NewTokens() },
+		func() (Lesson, error) { return tokens, nil },
 		// Chapters 2–4 (stack, attention, scaling).
+		func() (Lesson, error) { return NewStack() },
+		func() (Lesson, error) { return NewAttention() },
+		func() (Lesson, error) { return NewScaling() },
 		// Chapters 5–6 (parallel, posttrain).
+		func() (Lesson, error) { return NewParallel() },
+		func() (Lesson, error) { return NewPosttrain(o200k) },
 		// Chapters 7–8 (sampling, inference), welcome (0) and recap.
+		func() (Lesson, error) { return NewSampling(), nil },
+		func() (Lesson, error) { return NewInference(), nil },
+		func() (Lesson, error) { return NewWelcome(), nil },
+		func() (Lesson, error) { return NewRecap(o200k) },
 	}
 	var ls []Lesson
 	for _, build := range builders {

@@ -78,8 +78,10 @@ func checkFitsEverywhere(t *testing.T, name string, l Lesson, v Values) {
 	t.Helper()
 	for _, mono := range []bool{false, true} {
 		th := ui.NewTheme(mono)
-		for w := 80; w <= 250; w += 17 {
-			for h := 24; h <= 80; h += 14 {
+		// The edges (80, 250), the sidebar threshold's neighbours and an odd
+		// width; the smallest, a common and the largest height.
+		for _, w := range []int{80, 109, 137, 250} {
+			for _, h := range []int{24, 41, 80} {
 				out := l.Render(Frame{Theme: th, Values: v, Width: w, Height: h})
 				checkFits(t, fmt.Sprintf("%s %dx%d mono=%v", name, w, h, mono), out, w, h)
 			}

@@ -75,7 +75,14 @@ func RenderPanel(th *ui.Theme, cs []Control, v Values, p Panel, width, maxLines 
 		lines = append(lines, marker+label+" "+renderWidget(th, c, v[c.Key], p, focused, rest))
 	}
 	if above > 0 || below > 0 {
-		more := th.Subtle.Render(fmt.Sprintf("  ↑ %d more · ↓ %d more", above, below))
+		var parts []string
+		if above > 0 {
+			parts = append(parts, fmt.Sprintf("↑ %d more", above))
+		}
+		if below > 0 {
+			parts = append(parts, fmt.Sprintf("↓ %d more", below))
+		}
+		more := th.Subtle.Render("  " + strings.Join(parts, " · "))
 		lines[len(lines)-1] = ui.PadRight(lines[len(lines)-1], max(width-lipgloss.Width(more), 0)) + more
 	}
 	if help && focusHelp != "" {

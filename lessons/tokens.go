@@ -70,6 +70,10 @@ func NewTokens() (*Tokens, error) {
 	return t, nil
 }
 
+// Tokenizer is the chapter's tokenizer for enc (nil if it has none), for
+// other chapters to share.
+func (t *Tokens) Tokenizer(enc sim.Encoding) *sim.Tokenizer { return t.tokenizers[string(enc)] }
+
 // ID implements Lesson.
 func (t *Tokens) ID() string { return "tokens" }
 

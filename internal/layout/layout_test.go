@@ -5,7 +5,11 @@
 package layout
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -62,8 +66,49 @@ func TestSimTakesNoClockOrRandomness(t *testing.T) {
 	}
 	for _, imp := range imports {
 		switch imp {
-		case "time", "math/rand", "math/rand/v2", "crypto/rand", "os", "io", "net", "io/fs", "os/exec":
+		case "time", "math/rand", "crypto/rand", "os", "io", "net", "io/fs", "os/exec":
 			t.Errorf("sim imports %s", imp)
 		}
+	}
+}
+
+// TestSimRandomnessIsSeeded allows math/rand/v2 in sim only for generators
+// built from a seed (rand.New, rand.NewPCG, …); its package-level functions
+// draw from a global source and would make screens irreproducible.
+func TestSimRandomnessIsSeeded(t *testing.T) {
+	files, err := filepath.Glob("../../sim/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sim files: %v", err)
+	}
+	allowed := map[string]bool{"New": true, "NewPCG": true, "NewChaCha8": true, "Rand": true, "PCG": true, "Source": true, "ChaCha8": true}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := ""
+		for _, imp := range f.Imports {
+			if strings.Trim(imp.Path.Value, `"`) == "math/rand/v2" {
+				name = "rand"
+				if imp.Name != nil {
+					name = imp.Name.Name
+				}
+			}
+		}
+		if name == "" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == name && !allowed[sel.Sel.Name] {
+					t.Errorf("%s: rand.%s uses the global source; take a seed", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
 	}
 }

@@ -1,0 +1,815 @@
+package lessons
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/sim"
+)
+
+// Inference is chapter 8, "The optimizations that make it fast": the KV
+// cache, speculative decoding, continuous batching and mixtures of experts,
+// one part at a time.
+type Inference struct {
+	kvModels []sim.KVModel
+	moe      []sim.MoEModel
+	// work is the architecture whose FLOPs the KV-cache plot counts.
+	work     sim.Arch
+	sentence []string
+	// specText is the passage the speculative run writes, and specWrong the
+	// words a draft model guesses wrongly.
+	specText, specWrong []string
+	controls            []Control
+}
+
+// The parts of the chapter, as the "part" control's values.
+const (
+	infKV    = "kv"
+	infSpec  = "spec"
+	infBatch = "batch"
+	infMoE   = "moe"
+)
+
+// NewInference builds the inference chapter.
+func NewInference() *Inference {
+	c := &Inference{
+		kvModels: sim.KVModels(),
+		moe:      sim.MoEPresets(),
+		sentence: sim.MoESentence(),
+		specText: strings.Fields("The cat sat on the mat by the window and watched the rain run down the glass " +
+			"while the kettle began to sing in the kitchen and the old clock in the hall ticked slowly towards noon"),
+		specWrong: strings.Fields("a big under then it very soft red one so"),
+	}
+	for _, a := range sim.ArchPresets() {
+		if a.Name == "Llama 2 7B" {
+			c.work = a
+		}
+	}
+	var models []Option
+	for i, m := range c.kvModels {
+		note := map[sim.AttentionKind]string{sim.MHA: "MHA", sim.GQA: "GQA", sim.MLA: "MLA"}[m.Kind]
+		models = append(models, Option{Value: strconv.Itoa(i), Label: m.Name, Note: note})
+	}
+	kv, spec, batch, moe := "part="+infKV, "part="+infSpec, "part="+infBatch, "part="+infMoE
+	c.controls = []Control{
+		{Key: "part", Label: "Part", Kind: Choice, Default: infKV,
+			Help: "←/→ switch between the four optimizations",
+			Options: []Option{
+				{Value: infKV, Label: "KV cache"},
+				{Value: infSpec, Label: "Spec. decoding"},
+				{Value: infBatch, Label: "Batching"},
+				{Value: infMoE, Label: "Mixture of experts"},
+			}},
+		{Key: "model", Label: "Model", Kind: Choice, Default: "0", When: kv, Options: models,
+			Help: "←/→ whose cache the formula line spells out"},
+		{Key: "context", Label: "Context", Kind: Slider, Min: 512, Max: 131072, Log: true, Steps: 8, Format: "%.0f", Unit: "tokens",
+			Default: "8192", When: kv, Help: "←/→ doubles or halves the tokens held in the cache (up to 128K)"},
+		{Key: "batch", Label: "Batch", Kind: Slider, Min: 1, Max: 64, Log: true, Steps: 6, Format: "%.0f", Unit: "seq",
+			Default: "1", When: kv, Help: "←/→ doubles or halves the conversations served at once; each has its own cache"},
+		{Key: "gen", Label: "Generate", Kind: Slider, Min: 16, Max: 4096, Log: true, Steps: 8, Format: "%.0f", Unit: "tokens",
+			Default: "1024", When: kv, Help: "←/→ doubles or halves the length of the work plot"},
+		{Key: "k", Label: "Draft len k", Kind: Slider, Min: 1, Max: 10, Step: 1, Format: "%.0f", Default: "4", When: spec,
+			Help: "tokens the small draft model proposes before the big model checks"},
+		{Key: "alpha", Label: "Acceptance α", Kind: Slider, Min: 0, Max: 1, Step: 0.05, Format: "%.2f", Default: "0.8", When: spec,
+			Help: "chance the big model agrees with each drafted token"},
+		{Key: "cost", Label: "Draft cost c", Kind: Slider, Min: 0, Max: 1, Step: 0.05, Format: "%.2f", Default: "0.1", When: spec,
+			Help: "a draft step's time as a fraction of a big-model pass"},
+		{Key: "spec_seed", Label: "Seed", Kind: Slider, Min: 1, Max: 100, Step: 1, Format: "%.0f", Default: "1", When: spec,
+			Help: "←/→ runs the simulation again with another seed"},
+		{Key: "slots", Label: "Batch slots", Kind: Slider, Min: 2, Max: 6, Step: 1, Format: "%.0f", Default: "4", When: batch,
+			Help: "how many requests the GPU decodes together"},
+		{Key: "requests", Label: "Requests", Kind: Slider, Min: 4, Max: 20, Step: 1, Format: "%.0f", Default: "12", When: batch,
+			Help: "how many requests arrive"},
+		{Key: "batch_seed", Label: "Seed", Kind: Slider, Min: 1, Max: 100, Step: 1, Format: "%.0f", Default: "1", When: batch,
+			Help: "←/→ draws another stream of arrivals and lengths"},
+		{Key: "experts", Label: "Experts", Kind: Slider, Min: 4, Max: 16, Step: 1, Format: "%.0f", Default: "8", When: moe,
+			Help: "feed-forward experts in the toy layer (Mixtral has 8, DeepSeek-V3 256)"},
+		{Key: "top_k", Label: "Top-k", Kind: Slider, Min: 1, Max: 4, Step: 1, Format: "%.0f", Default: "2", When: moe,
+			Help: "experts each token is sent to (Mixtral 2, DeepSeek-V3 8)"},
+	}
+	return c
+}
+
+// ID implements Lesson.
+func (c *Inference) ID() string { return "inference" }
+
+// Number implements Lesson.
+func (c *Inference) Number() int { return 8 }
+
+// Title implements Lesson.
+func (c *Inference) Title() string { return "The optimizations that make it fast" }
+
+// Summary implements Lesson.
+func (c *Inference) Summary() string {
+	return "Serving: KV cache, speculative decoding, continuous batching, mixture of experts"
+}
+
+// Controls implements Lesson.
+func (c *Inference) Controls() []Control { return c.controls }
+
+// Render implements Lesson.
+func (c *Inference) Render(f Frame) string {
+	if f.Width < 20 || f.Height < 1 {
+		return ""
+	}
+	v := Normalize(c.controls, f.Values)
+	var out string
+	switch v["part"] {
+	case infSpec:
+		out = c.renderSpec(f.Theme, v, f.Width, f.Height, f.Spot)
+	case infBatch:
+		out = c.renderBatch(f.Theme, v, f.Width, f.Height, f.Spot)
+	case infMoE:
+		out = c.renderMoE(f.Theme, v, f.Width, f.Height, f.Spot)
+	default:
+		out = c.renderKV(f.Theme, v, f.Width, f.Height, f.Spot)
+	}
+	return ui.Fit(out, f.Width, f.Height)
+}
+
+// infTitle is a part's first line: its name, then what it does.
+func infTitle(th *ui.Theme, name, what string, width int) string {
+	return ui.Fit(th.Strong.Render(name)+th.Subtle.Render(" · "+what), width, 1)
+}
+
+// infMark prefixes a spotlit element with a pointer and two spaces
+// otherwise, so rows keep their alignment.
+func infMark(th *ui.Theme, on bool) string {
+	if on {
+		return th.Focus.Render("▶ ")
+	}
+	return "  "
+}
+
+// infBytes prints a byte count in binary units, as memory is sold:
+// "512 KiB", "2.00 GiB", "40.0 GiB".
+func infBytes(x float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for x >= 1023.5 && i < len(units)-1 {
+		x /= 1024
+		i++
+	}
+	switch {
+	case i == 0 || x >= 99.95:
+		return fmt.Sprintf("%.0f %s", x, units[i])
+	case x >= 9.995:
+		return fmt.Sprintf("%.1f %s", x, units[i])
+	}
+	return fmt.Sprintf("%.2f %s", x, units[i])
+}
+
+// infPlural writes a count with its noun: "1 token", "3,000 tokens".
+func infPlural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%s %s", numGroup(int64(n)), many)
+}
+
+// infFit empties the optional texts (most important first) that would not
+// fit in height after required lines, counting the blank line ui.Stack puts
+// before each, and returns the lines used. It makes ui.Stack's choice up
+// front, so a figure can be sized to what is left.
+func infFit(height int, required int, optional ...*string) int {
+	used := required
+	for _, p := range optional {
+		if *p == "" {
+			continue
+		}
+		if used+ui.Lines(*p)+1 <= height {
+			used += ui.Lines(*p) + 1
+		} else {
+			*p = ""
+		}
+	}
+	return used
+}
+
+// --- KV cache ---
+
+const kvProse = "Each new token attends to every earlier one, so it needs their keys and values. " +
+	"Without a cache the model recomputes them for the whole prefix at every step; with one it " +
+	"computes each once and keeps it. Compute becomes memory: the cache grows with every token " +
+	"of every conversation, and fewer or smaller KV heads shrink it."
+
+func (c *Inference) renderKV(th *ui.Theme, v Values, width, height int, spot string) string {
+	ctx, batch, gen := v.Int("context"), v.Int("batch"), v.Int("gen")
+	sel, _ := strconv.Atoi(v["model"])
+	sel = min(max(sel, 0), len(c.kvModels)-1)
+	title := infTitle(th, "KV cache", "keep every past token's keys and values instead of recomputing them", width)
+
+	// Memory: one bar per preset at this context and batch.
+	head := fmt.Sprintf("Cache for %s × %s in bf16 (2 bytes each)  %s",
+		infPlural(ctx, "token", "tokens"), infPlural(batch, "conversation", "conversations"), th.Badge(ui.Computed))
+	sizes := make([]float64, len(c.kvModels))
+	maxSize := 0.0
+	for i, m := range c.kvModels {
+		sizes[i] = sim.KVCacheBytes(m, ctx, batch, 2)
+		maxSize = max(maxSize, sizes[i])
+	}
+	kindW := 22
+	// A row: marker 2, name 12, kind, bar, size 9, per-token 16.
+	barW := max(min(width-2-12-kindW-1-1-9-16, 30), 4)
+	var rows []string
+	for i, m := range c.kvModels {
+		name := ui.PadRight(m.Name, 12)
+		mark := infMark(th, spot == "kv:"+m.Name)
+		if i == sel {
+			name = th.Strong.Render(name)
+			if mark == "  " {
+				mark = th.Accent.Render("• ")
+			}
+		}
+		var kind string
+		if m.Kind == sim.MLA {
+			kind = fmt.Sprintf("MLA latent %d+%d", m.LatentDim, m.RopeDim)
+		} else {
+			kind = fmt.Sprintf("%s %d of %d KV heads", m.Kind, m.KVHeads, m.Heads)
+		}
+		per := infBytes(float64(m.ElementsPerToken()) * 2)
+		frac := 0.0
+		if maxSize > 0 {
+			frac = sizes[i] / maxSize
+		}
+		rows = append(rows, mark+name+th.Subtle.Render(ui.PadRight(kind, kindW))+" "+
+			smpBar(th, frac, barW, th.Bar, false)+" "+th.Strong.Render(fmt.Sprintf("%9s", infBytes(sizes[i])))+
+			th.Subtle.Render(fmt.Sprintf("  %s/token", per)))
+	}
+	m := c.kvModels[sel]
+	var formula, versus string
+	if m.Kind == sim.MLA {
+		formula = fmt.Sprintf("• %d layers × (%d latent + %d rotary) × 2 bytes × %s × %d = %s",
+			m.Layers, m.LatentDim, m.RopeDim, numGroup(int64(ctx)), batch, infBytes(sizes[sel]))
+	} else {
+		formula = fmt.Sprintf("• 2 × %d layers × %d KV heads × %d dims × 2 bytes × %s × %d = %s",
+			m.Layers, m.KVHeads, m.HeadDim, numGroup(int64(ctx)), batch, infBytes(sizes[sel]))
+	}
+	if full := m.MHAElementsPerToken(); full > m.ElementsPerToken() {
+		mha := float64(full) * 2 * float64(ctx) * float64(batch)
+		versus = fmt.Sprintf("  plain MHA, all %d heads cached, would need %s: %.0f× more",
+			m.Heads, infBytes(mha), float64(full)/float64(m.ElementsPerToken()))
+	} else {
+		versus = fmt.Sprintf("  plain MHA: each of the %d query heads caches its own keys and values", m.Heads)
+	}
+	memory := head + "\n" + strings.Join(rows, "\n") + "\n" + th.Text.Render(siWrap(formula, width)) + "\n" +
+		th.Subtle.Render(siWrap(versus, width))
+
+	// Work: cumulative forward FLOPs to generate gen tokens, both ways.
+	cached, uncached := sim.DecodeFLOPs(c.work, gen)
+	workHead := infMark(th, spot == "kv:plot") + fmt.Sprintf("Work to generate %s tokens, one at a time (%s)  %s",
+		numGroup(int64(gen)), c.work.Name, th.Badge(ui.Computed))
+	glyphU, glyphC := th.Warn.Render("●"), th.Accent.Render("●")
+	if th.Mono {
+		glyphU, glyphC = "*", "o"
+	}
+	workSum := fmt.Sprintf("%s %s without a cache (∝ n²) · %s %s with it (∝ n) · %s× more",
+		glyphU, th.Warn.Render(numSI(uncached, "FLOP")), glyphC, th.Accent.Render(numSI(cached, "FLOP")),
+		numGroup(int64(math.Round(uncached/max(cached, 1)))))
+	workSum = siWrap(workSum, width)
+
+	prose := th.Text.Render(siWrap(kvProse, width))
+	left := height - ui.Lines(title) - ui.Lines(memory) - 1 - ui.Lines(workSum)
+	var work string
+	switch {
+	case left >= 8:
+		// Room for a heading over the plot.
+		plotH := min(left-ui.Lines(workHead), 11)
+		work = workHead + "\n" + c.workPlot(th, gen, width, plotH) + "\n" + workSum
+	case left >= 4:
+		work = c.workPlot(th, gen, width, left) + "\n" + workSum
+	default:
+		work = workSum
+	}
+	if height-ui.Lines(title)-ui.Lines(memory)-1-ui.Lines(work)-2-ui.Lines(prose) < 0 {
+		// No room to explain: the title sits right on the figures.
+		return ui.Stack(height,
+			ui.Block{Text: title + "\n" + memory},
+			ui.Block{Text: work, Optional: true, Priority: 2},
+		)
+	}
+	return ui.Stack(height,
+		ui.Block{Text: title},
+		ui.Block{Text: prose, Optional: true, Priority: 1},
+		ui.Block{Text: memory},
+		ui.Block{Text: work, Optional: true, Priority: 2},
+	)
+}
+
+// workPlot draws the two cumulative-work curves on linear axes, so the
+// quadratic one visibly runs away from the linear one.
+func (c *Inference) workPlot(th *ui.Theme, gen, width, height int) string {
+	ph := max(height-1, 2) // the x-axis takes a line
+	_, top := sim.DecodeFLOPs(c.work, gen)
+	yTop := numSI(top, "FLOP")
+	labW := lipgloss.Width(yTop) + 1
+	pw := width - labW - 1
+	if pw < 10 {
+		return ""
+	}
+	series := []infSeries{
+		{style: th.Warn, mono: "*", y: func(x float64) float64 { _, u := sim.DecodeFLOPs(c.work, int(math.Round(x))); return u }},
+		{style: th.Accent, mono: "o", y: func(x float64) float64 { k, _ := sim.DecodeFLOPs(c.work, int(math.Round(x))); return k }},
+	}
+	canvas := infPlot(th, series, float64(gen), top, pw, ph)
+	var b strings.Builder
+	for r, line := range canvas {
+		lab := ""
+		switch r {
+		case 0:
+			lab = yTop
+		case ph - 1:
+			lab = "0"
+		}
+		b.WriteString(th.Subtle.Render(fmt.Sprintf("%*s", labW, lab)) + th.Rule.Render("│") + line + "\n")
+	}
+	axis := "└" + strings.Repeat("─", pw)
+	xl := fmt.Sprintf("0 tokens generated → %s", numGroup(int64(gen)))
+	b.WriteString(strings.Repeat(" ", labW) + th.Rule.Render(ui.Fit(axis, pw+1, 1)))
+	out := b.String()
+	// Put the x labels into the axis line when it is wide enough.
+	if pw > lipgloss.Width(xl)+4 {
+		lines := strings.Split(out, "\n")
+		lines[len(lines)-1] = strings.Repeat(" ", labW) + th.Rule.Render("└─ ") + th.Subtle.Render(xl) + " " +
+			th.Rule.Render(strings.Repeat("─", max(pw-lipgloss.Width(xl)-4, 0)))
+		out = strings.Join(lines, "\n")
+	}
+	return out
+}
+
+// infSeries is one curve of infPlot: y as a function of x, its style, and
+// the character it is drawn with when the theme is mono.
+type infSeries struct {
+	y     func(x float64) float64
+	style lipgloss.Style
+	mono  string
+}
+
+// infPlot draws curves for x in [0, xMax] and y in [0, yMax] into height
+// lines of width cells: braille dots (2×4 per cell) for smooth lines, or
+// one character per cell when mono. Each curve is joined vertically from
+// one column to the next, so a steep curve stays a line. Earlier series
+// win a shared cell.
+func infPlot(th *ui.Theme, series []infSeries, xMax, yMax float64, width, height int) []string {
+	sx, sy := 2, 4
+	if th.Mono {
+		sx, sy = 1, 1
+	}
+	dw, dh := width*sx, height*sy
+	owner := make([][]int, height) // series painting each cell, -1 for none
+	bits := make([][]rune, height)
+	for r := range owner {
+		owner[r] = make([]int, width)
+		bits[r] = make([]rune, width)
+		for c := range owner[r] {
+			owner[r][c] = -1
+		}
+	}
+	// Braille dot bits by (column in cell, row in cell).
+	dot := [2][4]rune{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
+	for si := len(series) - 1; si >= 0; si-- {
+		prev := -1
+		for x := 0; x < dw; x++ {
+			yv := 0.0
+			if yMax > 0 {
+				yv = series[si].y(xMax*float64(x+1)/float64(dw)) / yMax
+			}
+			yv = min(max(yv, 0), 1)
+			row := int(math.Round((1 - yv) * float64(dh-1)))
+			lo, hi := row, row
+			if prev >= 0 {
+				lo, hi = min(row, prev+1), max(row, prev-1)
+				if prev == row {
+					lo, hi = row, row
+				}
+			}
+			for y := max(lo, 0); y <= min(hi, dh-1); y++ {
+				cr, cc := y/sy, x/sx
+				owner[cr][cc] = si
+				if !th.Mono {
+					bits[cr][cc] |= dot[x%sx][y%sy]
+				}
+			}
+			prev = row
+		}
+	}
+	out := make([]string, height)
+	for r := range out {
+		var b strings.Builder
+		for cc := 0; cc < width; cc++ {
+			si := owner[r][cc]
+			switch {
+			case si < 0:
+				b.WriteByte(' ')
+			case th.Mono:
+				b.WriteString(series[si].mono)
+			default:
+				b.WriteString(series[si].style.Render(string(0x2800 + bits[r][cc])))
+			}
+		}
+		out[r] = b.String()
+	}
+	return out
+}
+
+// --- speculative decoding ---
+
+const specProse = "A big model generates one token per pass, and each pass reads all its weights. " +
+	"A small draft model guesses the next k tokens cheaply; the big model then checks all k in a " +
+	"single pass, keeps the agreed prefix and adds one token of its own (the correction, or a " +
+	"bonus when all k pass). The output is exactly what the big model would have written."
+
+func (c *Inference) renderSpec(th *ui.Theme, v Values, width, height int, spot string) string {
+	k, alpha, cost := v.Int("k"), v.Float("alpha"), v.Float("cost")
+	seed := uint64(v.Int("spec_seed"))
+	title := infTitle(th, "Speculative decoding", "draft k tokens cheaply, check them in one big pass", width)
+	e := sim.SpecExpectedTokens(alpha, k)
+	sp := sim.SpecSpeedup(alpha, k, cost)
+	var eLine string
+	if alpha >= 1 {
+		eLine = fmt.Sprintf("tokens per big pass = k + 1 = %d (α = 1: every draft accepted, plus the bonus)", k+1)
+	} else {
+		eLine = fmt.Sprintf("tokens per big pass = (1 − α^(k+1)) / (1 − α) = (1 − %.2f^%d) / %.2f = %s",
+			alpha, k+1, 1-alpha, th.Strong.Render(fmt.Sprintf("%.2f", e)))
+	}
+	spLine := fmt.Sprintf("speed-up = %.2f / (k·c + 1) = %.2f / %.2f = %s", e, e, float64(k)*cost+1,
+		th.Strong.Render(fmt.Sprintf("%.2f×", sp)))
+	if sp < 1 {
+		spLine += th.Warn.Render("  (slower)")
+	}
+	mark := infMark(th, spot == "spec:formula")
+	formula := mark + ui.Fit(eLine, width-2, 1) + "\n  " + ui.Fit(spLine, width-2, 1) +
+		"\n  " + th.Badge(ui.Computed) + th.Subtle.Render(" Leviathan et al. 2023, eq. 1 and Theorem 3.8")
+
+	// The seeded run, as many passes as there is room for.
+	const longRun = 10000
+	all := sim.SimulateSpeculative(alpha, k, longRun, seed)
+	longSum := 0
+	for _, p := range all {
+		longSum += p.Tokens()
+	}
+	prose := th.Text.Render(siWrap(specProse, width))
+	required := ui.Lines(title) + 1 + ui.Lines(formula) + 1 + 2 // run header and summary
+	room := height - required
+	if room-ui.Lines(prose)-1 >= 6 {
+		room -= ui.Lines(prose) + 1
+	} else {
+		prose = ""
+	}
+	passes := min(max(room, 1), 12)
+	runHead := infMark(th, spot == "spec:run") + fmt.Sprintf("Run with seed %d %s: %s rejected guess · %s big model's token · + bonus",
+		seed, th.Badge(ui.Computed), th.Warn.Render("✗"), th.Strong.Render("→"))
+	runHead = ui.Fit(runHead, width, 1)
+	var lines []string
+	pos, shownTokens := 0, 0
+	for i := 0; i < passes && i < len(all); i++ {
+		p := all[i]
+		var words []string
+		for j := 0; j < p.Accepted; j++ {
+			words = append(words, th.Accent.Render(c.specWord(pos+j)))
+		}
+		if p.Bonus {
+			words = append(words, th.Strong.Render("+"+c.specWord(pos+p.Accepted)))
+		} else {
+			wrong := c.specWrongWord(pos + p.Accepted)
+			words = append(words, th.Warn.Render("✗"+wrong), th.Strong.Render("→"+c.specWord(pos+p.Accepted)))
+		}
+		pos += p.Tokens()
+		shownTokens += p.Tokens()
+		unit := "tokens"
+		if p.Tokens() == 1 {
+			unit = "token"
+		}
+		lead := th.Subtle.Render(fmt.Sprintf("  pass %-2d %2d %-6s  ", i+1, p.Tokens(), unit))
+		lines = append(lines, lead+ui.Fit(strings.Join(words, " "), max(width-lipgloss.Width(lead), 1), 1))
+	}
+	shown := min(passes, len(all))
+	summary := fmt.Sprintf("  these %d passes: %.2f tokens each · %s passes: %.2f · formula: %.2f",
+		shown, float64(shownTokens)/float64(max(shown, 1)), numGroup(longRun), float64(longSum)/longRun, e)
+	run := runHead + "\n" + strings.Join(lines, "\n") + "\n" + th.Subtle.Render(ui.Fit(summary, width, 1))
+	return ui.Stack(height,
+		ui.Block{Text: title},
+		ui.Block{Text: prose, Optional: true, Priority: 1},
+		ui.Block{Text: formula},
+		ui.Block{Text: run},
+	)
+}
+
+// specWord is word i of the passage the run writes, which repeats.
+func (c *Inference) specWord(i int) string { return c.specText[i%len(c.specText)] }
+
+// specWrongWord is the draft's wrong guess at position i: a word from the
+// list that differs from the right one.
+func (c *Inference) specWrongWord(i int) string {
+	right := c.specWord(i)
+	for j := 0; j < len(c.specWrong); j++ {
+		w := c.specWrong[(i*7+j)%len(c.specWrong)]
+		if !strings.EqualFold(w, right) {
+			return w
+		}
+	}
+	return "?"
+}
+
+// --- batching ---
+
+const batchProse = "A GPU decodes several conversations at once: one step gives every busy slot " +
+	"its next token, for about the cost of one. Static batching starts a batch and waits for its " +
+	"longest request before taking new ones, so finished slots idle. Continuous batching refills a " +
+	"slot the moment it frees."
+
+func (c *Inference) renderBatch(th *ui.Theme, v Values, width, height int, spot string) string {
+	slots, n, seed := v.Int("slots"), v.Int("requests"), uint64(v.Int("batch_seed"))
+	reqs := sim.RequestStream(n, seed)
+	st := sim.SimulateBatching(reqs, slots, false)
+	co := sim.SimulateBatching(reqs, slots, true)
+	title := infTitle(th, "Batching", "one step decodes a token for every busy slot; keep the slots busy", width)
+	legend := ui.Fit(fmt.Sprintf("A letter is a request making a token, %s an idle slot  %s",
+		th.Muted.Render("·"), th.Badge(ui.Computed)), width, 1)
+	var desc []string
+	for i, q := range reqs {
+		desc = append(desc, fmt.Sprintf("%s %d+%d", infReqName(i), q.Arrival, q.Length))
+	}
+	stream := th.Subtle.Render(siWrap("arrival step + tokens: "+strings.Join(desc, "  "), width))
+
+	steps := max(st.Steps, co.Steps)
+	labW := 8
+	avail := max(width-labW-6, 8)
+	per := max((steps+avail-1)/avail, 1) // steps per column, when long
+	timeline := func(run sim.BatchRun, name, id string) string {
+		head := infMark(th, spot == id) + th.Strong.Render(ui.PadRight(name, 11)) +
+			fmt.Sprintf("%s · %s tokens/step · mean latency %s steps",
+				infPlural(run.Steps, "step", "steps"), th.Strong.Render(fmt.Sprintf("%.2f", run.Throughput)),
+				th.Strong.Render(fmt.Sprintf("%.1f", run.MeanLatency)))
+		lines := []string{ui.Fit(head, width, 1)}
+		for s, row := range run.Grid {
+			var b strings.Builder
+			for col := 0; col*per < steps; col++ {
+				q := -1
+				if t := col * per; t < len(row) {
+					q = row[t]
+				}
+				if q < 0 {
+					if col*per < run.Steps {
+						b.WriteString(th.Muted.Render("·"))
+					} else {
+						b.WriteByte(' ')
+					}
+					continue
+				}
+				b.WriteString(lipgloss.NewStyle().Foreground(th.ChipColors[q%len(th.ChipColors)]).Render(infReqName(q)))
+			}
+			lines = append(lines, th.Subtle.Render(ui.PadRight(fmt.Sprintf("  slot %d", s+1), labW))+" "+b.String())
+		}
+		return strings.Join(lines, "\n")
+	}
+	axis := ""
+	if per > 1 {
+		axis = th.Subtle.Render(fmt.Sprintf("  one column = %d steps", per))
+	}
+	static := timeline(st, "static", "batch:static")
+	cont := timeline(co, "continuous", "batch:continuous")
+	verdict := fmt.Sprintf("Continuous batching: %.1f× the throughput, mean latency %.1f → %.1f steps.",
+		co.Throughput/max(st.Throughput, 1e-9), st.MeanLatency, co.MeanLatency)
+	prose := th.Text.Render(siWrap(batchProse, width))
+
+	required := ui.Lines(title) + ui.Lines(static) + ui.Lines(cont) + 2
+	if required+ui.Lines(legend)+1 > height {
+		// Tight: the figures, their stats in the headers, nothing else.
+		return ui.Fit(title+"\n"+static+"\n"+cont, width, height)
+	}
+	required += ui.Lines(legend) + 1
+	if axis != "" {
+		required++
+	}
+	infFit(height, required, &verdict, &prose, &stream)
+	top := title + "\n" + legend
+	figs := static + "\n" + cont
+	if axis != "" {
+		figs += "\n" + axis
+	}
+	return ui.Stack(height,
+		ui.Block{Text: top},
+		ui.Block{Text: prose, Optional: true, Priority: 1},
+		ui.Block{Text: figs},
+		ui.Block{Text: verdict, Optional: true, Priority: 3},
+		ui.Block{Text: stream, Optional: true, Priority: 0},
+	)
+}
+
+// infReqName is request i's letter: A to Z, then a to z.
+func infReqName(i int) string {
+	switch {
+	case i < 26:
+		return string(rune('A' + i))
+	case i < 52:
+		return string(rune('a' + i - 26))
+	}
+	return "#"
+}
+
+// --- mixture of experts ---
+
+const moeProse = "A mixture-of-experts layer replaces one big feed-forward network with many " +
+	"smaller ones. A router scores the experts for each token and sends it to the top k; the " +
+	"others do no work for that token. The model stores every expert but pays, per token, only " +
+	"for the ones it uses."
+
+func (c *Inference) renderMoE(th *ui.Theme, v Values, width, height int, spot string) string {
+	experts, k := v.Int("experts"), v.Int("top_k")
+	rt := sim.RouteTokens(c.sentence, experts, k)
+	title := infTitle(th, "Mixture of experts", "each token runs through only k of the experts", width)
+
+	// Total against active for the presets: each bar is the model's whole
+	// size, the solid part what one token uses.
+	ps := make([]sim.MoEParams, len(c.moe))
+	for i, m := range c.moe {
+		ps[i] = m.Params()
+	}
+	// A row: marker 2, name 13, bar, then up to 47 cells of figures.
+	barW := max(min(width-2-13-1-47, 30), 6)
+	var rows []string
+	for i, m := range c.moe {
+		p := ps[i]
+		frac := float64(p.Active) / float64(max(p.Total, 1))
+		solid := int(math.Round(frac * float64(barW)))
+		solid = min(max(solid, 1), barW)
+		bar := smpBar(th, 1, solid, th.Bar, false) + smpBar(th, 1, barW-solid, th.Muted, true)
+		used := fmt.Sprintf("top-%d of %d", m.TopK, m.Experts)
+		if m.Shared > 0 {
+			used += fmt.Sprintf(" + %d shared", m.Shared)
+		}
+		rows = append(rows, infMark(th, spot == "moe:"+m.Name)+th.Strong.Render(ui.PadRight(m.Name, 13))+bar+" "+
+			th.Strong.Render(numShort(float64(p.Active)))+" of "+numShort(float64(p.Total))+
+			th.Subtle.Render(fmt.Sprintf(" (%.0f%%) · %s", 100*frac, used)))
+	}
+	presets := fmt.Sprintf("Parameters a token uses, of all stored (from the published configs)  %s", th.Badge(ui.Computed)) + "\n" +
+		ui.Fit(strings.Join(rows, "\n"), width, len(rows))
+	cost := th.Subtle.Render(siWrap(fmt.Sprintf("Cost per token follows the active count, about 2 FLOPs per active parameter: "+
+		"%s for Mixtral, %s for DeepSeek-V3 (all 671B would be %s).",
+		numSI(2*float64(ps[0].Active), "FLOP"), numSI(2*float64(ps[1].Active), "FLOP"), numSI(2*float64(ps[1].Total), "FLOP")), width))
+
+	prose := th.Text.Render(siWrap(moeProse, width))
+	gridHead := ui.Fit(infMark(th, spot == "moe:grid")+fmt.Sprintf("Routing a sentence: %d experts, top-%d, gate weights in %%  %s",
+		experts, k, th.Badge(ui.Illustrative)), width, 1)
+	// The grid takes what is left after the title and the presets; the
+	// cost line and the prose come only when the grid has all its rows.
+	fixed := ui.Lines(title) + 1 + ui.Lines(presets) + 1 + ui.Lines(gridHead)
+	gridAll := c.moeGrid(th, rt, width, 1000)
+	used := fixed + ui.Lines(gridAll)
+	if used+ui.Lines(cost) <= height {
+		used += ui.Lines(cost)
+	} else {
+		cost = ""
+	}
+	if used+ui.Lines(prose)+1 > height {
+		prose = ""
+	}
+	grid := gridHead + "\n" + c.moeGrid(th, rt, width, max(height-fixed, 3))
+	if cost != "" {
+		presets += "\n" + cost
+	}
+	return ui.Stack(height,
+		ui.Block{Text: title},
+		ui.Block{Text: prose, Optional: true, Priority: 1},
+		ui.Block{Text: presets},
+		ui.Block{Text: grid},
+	)
+}
+
+// moeGrid draws tokens as rows and experts as columns, each chosen cell
+// holding the token's gate weight for that expert in the expert's colour,
+// with the load per expert underneath. When the rows do not fit in height
+// lines and the width allows, the tokens continue in a second column.
+func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) string {
+	const labW, cellW = 6, 4
+	gridW := labW + rt.Experts*cellW
+	n := len(rt.Tokens)
+	ncols := 1
+	if n+2 > height && 2*gridW+3 <= width {
+		ncols = 2
+	}
+	perCol := (n + ncols - 1) / ncols
+	shown := n
+	if perCol+2 > height {
+		perCol = max(height-3, 1) // keep a line for "… more"
+		shown = min(perCol*ncols, n)
+	}
+	header := strings.Repeat(" ", labW)
+	for e := range rt.Experts {
+		header += th.Subtle.Render(fmt.Sprintf("%*s", cellW, fmt.Sprintf("E%d", e+1)))
+	}
+	row := func(i int) string {
+		var b strings.Builder
+		b.WriteString(ui.PadRight(rt.Tokens[i], labW))
+		for e := range rt.Experts {
+			w := rt.Gate[i][e]
+			if w <= 0 {
+				b.WriteString(th.Muted.Render(fmt.Sprintf("%*s", cellW, "·")))
+				continue
+			}
+			cell := fmt.Sprintf("%*d", cellW, int(math.Round(100*w)))
+			b.WriteString(lipgloss.NewStyle().Bold(true).Foreground(th.ChipColors[e%len(th.ChipColors)]).Render(cell))
+		}
+		return b.String()
+	}
+	lines := []string{header}
+	for r := 0; r < perCol; r++ {
+		line := ""
+		for col := 0; col < ncols; col++ {
+			i := col*perCol + r
+			if i >= shown {
+				break
+			}
+			if col > 0 {
+				line = ui.PadRight(line, gridW) + th.Rule.Render(" │ ")
+			}
+			line += row(i)
+		}
+		lines = append(lines, line)
+	}
+	if ncols == 2 {
+		lines[0] = ui.PadRight(header, gridW) + th.Rule.Render(" │ ") + header
+	}
+	if shown < n {
+		lines = append(lines, th.Subtle.Render(fmt.Sprintf("… %d more tokens", n-shown)))
+	}
+	load := th.Subtle.Render(ui.PadRight("load", labW))
+	for e := range rt.Experts {
+		load += th.Subtle.Render(fmt.Sprintf("%*d", cellW, rt.Load[e]))
+	}
+	if lipgloss.Width(load)+19 <= width {
+		load += th.Subtle.Render("  tokens per expert")
+	}
+	lines = append(lines, load)
+	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+}
+
+// Spots implements Spotter: the figures of the part on screen.
+func (c *Inference) Spots(v Values) []Spot {
+	v = Normalize(c.controls, v)
+	switch v["part"] {
+	case infSpec:
+		return []Spot{{ID: "spec:formula", Label: "the expected-tokens formula"}, {ID: "spec:run", Label: "the seeded run"}}
+	case infBatch:
+		return []Spot{{ID: "batch:static", Label: "the static timeline"}, {ID: "batch:continuous", Label: "the continuous timeline"}}
+	case infMoE:
+		out := []Spot{{ID: "moe:grid", Label: "the routing grid"}}
+		for _, m := range c.moe {
+			out = append(out, Spot{ID: "moe:" + m.Name, Label: m.Name + "'s parameters"})
+		}
+		return out
+	}
+	out := make([]Spot, 0, len(c.kvModels)+1)
+	for _, m := range c.kvModels {
+		out = append(out, Spot{ID: "kv:" + m.Name, Label: m.Name + "'s cache"})
+	}
+	return append(out, Spot{ID: "kv:plot", Label: "the work plot"})
+}
+
+// Polls implements Poller: the truths come from sim at fixed, stated
+// settings, so the questions read the same whatever the sliders say.
+func (c *Inference) Polls(v Values) []Poll {
+	var l3 sim.KVModel
+	for _, m := range c.kvModels {
+		if m.Kind == sim.GQA {
+			l3 = m
+		}
+	}
+	kvGiB := sim.KVCacheBytes(l3, 131072, 1, 2) / (1 << 30)
+	e := sim.SpecExpectedTokens(0.8, 4)
+	ds := c.moe[len(c.moe)-1]
+	dp := ds.Params()
+	active := float64(dp.Active-dp.Embedding) / 1e9
+	return []Poll{
+		{
+			ID:       "kvcache",
+			Question: fmt.Sprintf("How much memory does %s's KV cache take for one 128K-token conversation in bf16?", l3.Name),
+			Kind:     Estimate, Truth: kvGiB, Unit: "GiB",
+			Explain: fmt.Sprintf("2 × %d layers × %d KV heads × %d dims × 2 bytes = %s per token; × 131,072 tokens = %.0f GiB, for one conversation.",
+				l3.Layers, l3.KVHeads, l3.HeadDim, infBytes(float64(l3.ElementsPerToken())*2), kvGiB),
+		},
+		{
+			ID:       "specdecode",
+			Question: "A draft model proposes k = 4 tokens; each is accepted with probability α = 0.8. How many tokens does one pass of the big model yield on average?",
+			Kind:     MultipleChoice,
+			Choices:  []string{"1", "3.20", fmt.Sprintf("%.2f", e), "5"},
+			Correct:  2,
+			Explain:  fmt.Sprintf("(1 − 0.8⁵)/(1 − 0.8) = %.2f: the accepted prefix plus the big model's own token. Not 4 × 0.8, because the first rejection ends the pass.", e),
+		},
+		{
+			ID:       "moeactive",
+			Question: fmt.Sprintf("%s stores %s parameters. About how many does each token use?", ds.Name, numShort(float64(dp.Total))),
+			Kind:     MultipleChoice,
+			Choices:  []string{numShort(float64(dp.Total)), "335B", fmt.Sprintf("%.0fB", active), "8B"},
+			Correct:  2,
+			Explain: fmt.Sprintf("%d of %d routed experts plus %d shared: %.1fB of arithmetic per token (%.1fB counting the embedding table).",
+				ds.TopK, ds.Experts, ds.Shared, active, float64(dp.Active)/1e9),
+		},
+	}
+}

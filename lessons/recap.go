@@ -1,0 +1,215 @@
+package lessons
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/sim"
+)
+
+// Recap is the last chapter: each chapter's one idea in a sentence, with
+// its key figure recomputed by sim at that chapter's default settings, so
+// the summary can never drift from what the chapters show.
+type Recap struct {
+	items []rcpItem
+}
+
+// rcpItem is one chapter's entry of the recap.
+type rcpItem struct {
+	n     int
+	id    string
+	title string
+	// idea is the chapter in one short sentence; fact states its key
+	// figure, which is drawn bold wherever it appears; short is the figure
+	// with just enough words to stand beside the title.
+	idea, fact, figure, short string
+	badge                     ui.Badge
+}
+
+// NewRecap computes every figure once (they depend on no control), with tk
+// the o200k_base tokenizer shared with chapter 1.
+func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
+	if tk == nil {
+		return nil, fmt.Errorf("recap: needs the o200k_base tokenizer")
+	}
+	straw := len(tk.Encode("strawberry"))
+
+	// Chapter 2's default preset.
+	var params int64
+	for _, a := range sim.ArchPresets() {
+		if a.Name == "GPT-2 small" {
+			params = a.Params().Total
+		}
+	}
+
+	// Chapter 3's default: the coreference head, query "it", T = 1, masked.
+	var trophy float64
+	toks := sim.AttentionTokens()
+	for _, h := range sim.AttentionHeads() {
+		if h.Name != "coreference" {
+			continue
+		}
+		rows := sim.Attention(h, 1, true)
+		for j, t := range toks {
+			if t == "trophy" && len(rows) > 0 && j < len(rows[len(rows)-1].Weights) {
+				trophy = rows[len(rows)-1].Weights[j]
+			}
+		}
+	}
+
+	// Chapter 4's default: Chinchilla, 70B parameters at 20 tokens each.
+	flops := sim.TrainingFLOPs(70e9, 70e9*20)
+	optN, optD := sim.ChinchillaFit().Optimal(flops)
+
+	// Chapter 5's default timeline: 4 stages, 8 micro-batches.
+	bubble := sim.BubbleFraction(4, 8)
+
+	// Chapter 6's reasoning step: 20% success a try, 8 tries.
+	pass := sim.PassAtK(0.2, 8)
+
+	// Chapters 7 and 8 are read at their own controls' defaults, so the
+	// recap follows them if the defaults change.
+	smp := NewSampling()
+	sv := Defaults(smp.Controls())
+	d := smp.distribution(sv)
+	cands := smp.cands
+
+	inf := NewInference()
+	iv := Defaults(inf.Controls())
+	gen := iv.Int("gen")
+	cached, uncached := sim.DecodeFLOPs(inf.work, gen)
+
+	r := &Recap{items: []rcpItem{
+		{n: 1, id: "tokens", title: "From letters to numbers",
+			idea:   "A model reads numbers, not letters: text is cut into known pieces.",
+			fact:   "o200k_base cuts “strawberry” into %s.",
+			figure: fmt.Sprintf("%d tokens", straw), short: "“strawberry” = %s", badge: ui.Computed},
+		{n: 2, id: "stack", title: "A stack of identical blocks",
+			idea:   "Parameters live in one block repeated, mostly in its matrices.",
+			fact:   "GPT-2 small has %s parameters.",
+			figure: numCount(params), short: "GPT-2 small: %s", badge: ui.Computed},
+		{n: 3, id: "attention", title: "The act of looking back",
+			idea:   "Each token takes a softmax-weighted mix of the tokens before it.",
+			fact:   "The coreference head puts %s of “it”'s attention on “trophy”.",
+			figure: fmt.Sprintf("%.0f%%", 100*trophy), short: "“it” → “trophy”: %s", badge: ui.Illustrative},
+		{n: 4, id: "scaling", title: "The scaling laws",
+			idea:   "Loss falls as a power law in size and data; a budget has a best split.",
+			fact:   "Chinchilla's " + numSci(flops) + " FLOPs are best spent, by the fitted law, on %s.",
+			figure: fmt.Sprintf("%s parameters and %s tokens", numShort(optN), numShort(optD)),
+			short:  "optimum: %s", badge: ui.Computed},
+		{n: 5, id: "parallel", title: "A thousand machines, one mind",
+			idea:   "GPUs split the data, the layers or the matrices, and waiting costs time.",
+			fact:   "A 4-stage pipeline with 8 micro-batches sits idle %s of each step.",
+			figure: fmt.Sprintf("%.1f%%", 100*bubble), short: "bubble at p=4, m=8: %s", badge: ui.Computed},
+		{n: 6, id: "posttrain", title: "Teaching it to be helpful",
+			idea:   "Fine-tuning, rewards and RL turn a next-word predictor into an assistant.",
+			fact:   "With a 20%% chance a try, 8 checked tries succeed %s of the time.",
+			figure: fmt.Sprintf("%.1f%%", 100*pass), short: "pass@8 at 20%%: %s", badge: ui.Computed},
+		{n: 7, id: "sampling", title: "The moment of speech",
+			idea:   "Probabilities are reshaped, the tail is cut, and one word is drawn.",
+			fact:   fmt.Sprintf("At T = %g and top-p %g, %%s can be said.", sv.Float("temperature"), sv.Float("top_p")),
+			figure: fmt.Sprintf("%d of %d words", d.Kept, len(cands)), short: fmt.Sprintf("T %g, top-p %g: %%s", sv.Float("temperature"), sv.Float("top_p")), badge: ui.Computed},
+		{n: 8, id: "inference", title: "The optimizations that make it fast",
+			idea: "Serving trades memory for compute and skips all the work it can.",
+			fact: fmt.Sprintf("Without a KV cache, writing %s tokens with %s takes %%s the work of writing them with one.",
+				numGroup(int64(gen)), inf.work.Name),
+			figure: numGroup(int64(uncached/max(cached, 1)+0.5)) + "×", short: "no KV cache: %s the work", badge: ui.Computed},
+	}}
+	return r, nil
+}
+
+// ID implements Lesson.
+func (r *Recap) ID() string { return "recap" }
+
+// Number implements Lesson.
+func (r *Recap) Number() int { return 9 }
+
+// Title implements Lesson.
+func (r *Recap) Title() string { return "Recap: the whole journey" }
+
+// Summary implements Lesson.
+func (r *Recap) Summary() string {
+	return "Each chapter's one idea in a sentence, with its key figure recomputed"
+}
+
+// Controls implements Lesson: the recap has none.
+func (r *Recap) Controls() []Control { return nil }
+
+const rcpIntro = "From the letters you type to the word the model says, in eight ideas. Each " +
+	"figure is recomputed from the chapter's starting settings; go back with its number to move the dials."
+
+// Render implements Lesson: one entry per chapter. With room, each gets
+// its title, its idea and its figure in a sentence; with less, the title
+// with the figure beside it and the idea under; with least, one line each.
+func (r *Recap) Render(f Frame) string {
+	th, width, height := f.Theme, f.Width, f.Height
+	if width < 20 || height < 1 {
+		return ""
+	}
+	intro := th.Text.Render(siWrap(rcpIntro, width))
+	var body string
+	for level := 2; level >= 0; level-- {
+		entries := make([]string, len(r.items))
+		for i, it := range r.items {
+			entries[i] = r.entry(th, it, width, level, f.Spot == "ch:"+it.id)
+		}
+		body = strings.Join(entries, "\n")
+		if ui.Lines(body) <= height {
+			break
+		}
+	}
+	return ui.Fit(ui.Stack(height,
+		ui.Block{Text: intro, Optional: true, Priority: 1},
+		ui.Block{Text: body},
+	), width, height)
+}
+
+// entry draws one chapter at a level of detail: 2 is the title over the
+// idea and the fact, 1 the title and short figure over the idea, 0 the
+// title and short figure alone.
+func (r *Recap) entry(th *ui.Theme, it rcpItem, width, level int, spot bool) string {
+	mark := "  "
+	if spot {
+		mark = th.Focus.Render("▶ ")
+	}
+	const indent = "     "
+	bold := th.Strong.Render(it.figure)
+	title := mark + th.Key.Render(fmt.Sprint(it.n)) + "  " + th.Header.Render(it.title)
+	badge := th.Badge(it.badge)
+	if level == 2 {
+		plain := siWrap(it.idea, max(width-len(indent), 10)) + "\n" +
+			siWrap(fmt.Sprintf(it.fact, it.figure), max(width-len(indent), 10))
+		var lines []string
+		for _, l := range strings.Split(plain, "\n") {
+			// Bold the figure where the wrap left it whole on one line.
+			lines = append(lines, indent+strings.Replace(l, it.figure, bold, 1))
+		}
+		if gap := width - lipgloss.Width(title) - lipgloss.Width(badge); gap >= 2 {
+			title += strings.Repeat(" ", gap) + badge
+		}
+		return title + "\n" + ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	}
+	short := fmt.Sprintf(it.short, bold) + " " + badge
+	line := title
+	if gap := width - lipgloss.Width(title) - lipgloss.Width(short); gap >= 2 {
+		line = title + strings.Repeat(" ", gap) + short
+	} else {
+		line = ui.Fit(title, width, 1)
+	}
+	if level == 0 {
+		return line
+	}
+	return line + "\n" + ui.Fit(indent+th.Subtle.Render(it.idea), width, 1)
+}
+
+// Spots implements Spotter: each chapter's entry.
+func (r *Recap) Spots(Values) []Spot {
+	out := make([]Spot, len(r.items))
+	for i, it := range r.items {
+		out[i] = Spot{ID: "ch:" + it.id, Label: it.title}
+	}
+	return out
+}

@@ -1,0 +1,178 @@
+package lessons
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+)
+
+// Welcome is chapter 0: what the tour covers, the keys, what the badges on
+// figures mean, and how the classroom works (follow, explore, hands, polls).
+// It has no controls: nothing on it needs steering, and a first screen with
+// nothing to break is a calm place to start.
+type Welcome struct {
+	// stops are the chapters the tour visits, number and short name.
+	stops []welStop
+}
+
+type welStop struct {
+	n    string
+	name string
+}
+
+// welKey is one line of a key table: the key and what it does.
+type welKey struct{ key, what string }
+
+// NewWelcome builds chapter 0.
+func NewWelcome() *Welcome {
+	return &Welcome{stops: []welStop{
+		{"1", "letters to numbers"}, {"2", "a stack of blocks"}, {"3", "looking back"},
+		{"4", "the scaling laws"}, {"5", "a thousand machines"}, {"6", "teaching it to help"},
+		{"7", "the moment of speech"}, {"8", "making it fast"}, {"9", "recap"},
+	}}
+}
+
+// ID implements Lesson.
+func (w *Welcome) ID() string { return "welcome" }
+
+// Number implements Lesson.
+func (w *Welcome) Number() int { return 0 }
+
+// Title implements Lesson.
+func (w *Welcome) Title() string { return "Welcome: how this works" }
+
+// Summary implements Lesson.
+func (w *Welcome) Summary() string {
+	return "Where the tour goes, the keys, the badges, and following the instructor"
+}
+
+// Controls implements Lesson: the welcome has none.
+func (w *Welcome) Controls() []Control { return nil }
+
+const welIntro = "Welcome aboard: a tour inside a GPT-5-class language model in nine stops. " +
+	"Every number on screen is computed live, by real tokenizers and real formulas."
+
+const welScreen = "On every chapter the figures come first; the controls sit beside them (below " +
+	"them on a small screen), and the bottom line lists the keys. Move a control and every number " +
+	"is recomputed at once, so try things: nothing you do here can break."
+
+const welClass = "An instructor leads and everyone follows. Change a chapter or a control and " +
+	"you are exploring on your own."
+
+// Render implements Lesson.
+func (w *Welcome) Render(f Frame) string {
+	th, width, height := f.Theme, f.Width, f.Height
+	if width < 20 || height < 1 {
+		return ""
+	}
+	intro := th.Text.Render(siWrap(welIntro, width))
+	route := w.route(th, width)
+
+	nav := []welKey{
+		{"n  p", "next / previous chapter"},
+		{"0–9", "jump to a chapter"},
+		{"t", "contents"},
+		{"↑  ↓", "choose a control (tab too)"},
+		{"←  →", "change it (shift: 10 steps)"},
+		{"enter", "edit text, esc when done"},
+		{"?  q", "all keys · quit"},
+	}
+	class := []welKey{
+		{"f", "follow the instructor again"},
+		{"h", "raise or lower your hand"},
+		{"1–9", "answer a poll, while one is open"},
+		{"0–9", "or type an estimate, then enter"},
+	}
+	colW := width
+	two := width >= 76
+	if two {
+		colW = (width - 3) / 2
+	}
+	left := w.section(th, "Getting around", "", nav, colW, f.Spot == "keys")
+	right := w.section(th, "In class", welClass, class, colW, f.Spot == "classroom")
+	var keys string
+	if two {
+		keys = joinColumns(left, right, colW+3)
+	} else {
+		keys = left + "\n\n" + right
+	}
+	badges := w.badges(th, width, f.Spot == "badges")
+	screen := th.Subtle.Render(siWrap(welScreen, width))
+
+	return ui.Fit(ui.Stack(height,
+		ui.Block{Text: intro, Optional: true, Priority: 1},
+		ui.Block{Text: route, Optional: true, Priority: 0},
+		ui.Block{Text: keys},
+		ui.Block{Text: badges, Optional: true, Priority: 2},
+		ui.Block{Text: screen, Optional: true, Priority: -1},
+	), width, height)
+}
+
+// route lists the stops in as many columns as fit.
+func (w *Welcome) route(th *ui.Theme, width int) string {
+	cellW := 0
+	for _, s := range w.stops {
+		cellW = max(cellW, lipgloss.Width(s.name)+4)
+	}
+	cols := max(min(width/cellW, 3), 1)
+	rows := (len(w.stops) + cols - 1) / cols
+	var lines []string
+	for r := range rows {
+		var b strings.Builder
+		for c := range cols {
+			i := c*rows + r
+			if i >= len(w.stops) {
+				break
+			}
+			s := w.stops[i]
+			b.WriteString(ui.PadRight(th.Key.Render(s.n)+"  "+th.Text.Render(s.name), cellW))
+		}
+		lines = append(lines, strings.TrimRight(b.String(), " "))
+	}
+	return ui.Fit(strings.Join(lines, "\n"), width, rows)
+}
+
+// section is a heading, optional prose, and a key table, colW wide.
+func (w *Welcome) section(th *ui.Theme, title, prose string, keys []welKey, colW int, spot bool) string {
+	head := th.Header.Render(title)
+	if spot {
+		head = th.Focus.Render("▶ ") + head
+	}
+	lines := []string{head}
+	if prose != "" {
+		lines = append(lines, th.Text.Render(siWrap(prose, colW)))
+	}
+	keyW := 0
+	for _, k := range keys {
+		keyW = max(keyW, lipgloss.Width(k.key))
+	}
+	for _, k := range keys {
+		lines = append(lines, ui.Fit(th.Key.Render(ui.PadRight(k.key, keyW))+"  "+k.what, colW, 1))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (w *Welcome) badges(th *ui.Theme, width int, spot bool) string {
+	head := th.Header.Render("Every figure wears a badge")
+	if spot {
+		head = th.Focus.Render("▶ ") + head
+	}
+	lines := []string{
+		head,
+		ui.Fit(th.Badge(ui.Computed)+" an exact formula, or the real tokenizer", width, 1),
+		ui.Fit(th.Badge(ui.Illustrative)+" a hand-set toy; the arithmetic on it is real", width, 1),
+		ui.Fit(th.Badge(ui.Estimate)+" an informed guess, such as a GPT-5-class model's size", width, 1),
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Spots implements Spotter: the three parts of the page worth pointing at.
+func (w *Welcome) Spots(Values) []Spot {
+	return []Spot{
+		{ID: "keys", Label: "the keys"},
+		{ID: "classroom", Label: "following and exploring"},
+		{ID: "badges", Label: "the badges"},
+	}
+}
