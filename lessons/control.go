@@ -62,6 +62,11 @@ type Control struct {
 	// When, if set as "key=value", shows the control only while that other
 	// control has that value (for controls that belong to one view).
 	When string
+
+	// Personal controls belong to each learner (a vote, their own seed):
+	// they never follow the instructor, and changing one does not make a
+	// learner explore, even while the class is locked.
+	Personal bool
 }
 
 // Parse checks s against the control and returns it in canonical form. It is

@@ -54,6 +54,27 @@ type Linker interface {
 	Link(v Values, changed string) Values
 }
 
+// Activity is a Lesson whose learners add to a class tally (pooled samples,
+// preference votes), which every screen then draws from Frame.Class.
+type Activity interface {
+	// Contribute is what a learner with values v adds to the class when
+	// they press the activity key; seed makes each learner's draw their
+	// own. Grouped contributions (votes) are also sent whenever the learner
+	// changes a Personal control.
+	Contribute(v Values, seed uint64) []Contribution
+	// ActivityHelp names the activity key's action in a few words.
+	ActivityHelp() string
+}
+
+// Contribution is one addition to a class tally.
+type Contribution struct {
+	// Group, when set, makes the contribution a vote: a learner holds at
+	// most one key per group, and a new key replaces the old (an empty Key
+	// withdraws it). Without a group, each contribution counts once more.
+	Group string
+	Key   string
+}
+
 // Spot is an element of a chapter the instructor can point everyone at.
 type Spot struct {
 	ID    string

@@ -147,7 +147,7 @@ func NewPosttrain(tk *sim.Tokenizer) (*Posttrain, error) {
 		a, b := p.responses[pr[0]].letter, p.responses[pr[1]].letter
 		key := strings.ToLower(a + b)
 		p.controls = append(p.controls, Control{
-			Key: "pick_" + key, Label: a + " vs " + b, Kind: Choice, Default: "none", When: "step=reward",
+			Key: "pick_" + key, Label: a + " vs " + b, Kind: Choice, Default: "none", When: "step=reward", Personal: true,
 			Help: fmt.Sprintf("←/→ which answer is better, %s or %s? Your vote joins the class's", a, b),
 			Options: []Option{
 				{Value: "none", Label: "—", Note: "no vote yet"},
@@ -171,6 +171,26 @@ func NewPosttrain(tk *sim.Tokenizer) (*Posttrain, error) {
 	)
 	return p, nil
 }
+
+// Contribute implements Activity: the learner's picks become their votes,
+// one per pair ("none" withdraws a vote), so changing a pick moves the
+// class's tally instead of adding to it.
+func (p *Posttrain) Contribute(v Values, _ uint64) []Contribution {
+	v = Normalize(p.controls, v)
+	out := make([]Contribution, 0, len(p.pairs))
+	for _, pr := range p.pairs {
+		key := strings.ToLower(p.responses[pr[0]].letter + p.responses[pr[1]].letter)
+		c := Contribution{Group: "pair:" + key}
+		if pick := v["pick_"+key]; pick != "none" {
+			c.Key = "vote:" + key + ":" + pick
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// ActivityHelp implements Activity.
+func (p *Posttrain) ActivityHelp() string { return "send your votes" }
 
 // ID implements Lesson.
 func (p *Posttrain) ID() string { return "posttrain" }

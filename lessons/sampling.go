@@ -45,10 +45,10 @@ func NewSampling() *Sampling {
 			Help: "keep the fewest top words whose probability adds up to p · 1 = off"},
 		{Key: "min_p", Label: "Min-p", Kind: Slider, Min: 0, Max: 0.5, Step: 0.01, Format: "%.2f", Default: "0",
 			Help: "drop words less likely than min-p × the top word's probability · 0 = off"},
-		{Key: "draws", Label: "Draw", Kind: Choice, Default: "100",
+		{Key: "draws", Label: "Draw", Kind: Choice, Default: "100", Personal: true,
 			Help:    "how many words your own sampler draws (the class's samples replace them when pooled)",
 			Options: []Option{{Value: "1", Label: "1 word"}, {Value: "100", Label: "100 words"}}},
-		{Key: "seed", Label: "Seed", Kind: Slider, Min: 1, Max: 100, Step: 1, Format: "%.0f", Default: "1",
+		{Key: "seed", Label: "Seed", Kind: Slider, Min: 1, Max: 100, Step: 1, Format: "%.0f", Default: "1", Personal: true,
 			Help: "←/→ draws again with another seed · the same seed always gives the same words"},
 	}
 	return s
@@ -80,6 +80,15 @@ func (s *Sampling) SampleWords() []string {
 	}
 	return out
 }
+
+// Contribute implements Activity: one word drawn at the values on the
+// learner's screen, added to the class's histogram.
+func (s *Sampling) Contribute(v Values, seed uint64) []Contribution {
+	return []Contribution{{Key: SampleKey(s.Draw(v, seed))}}
+}
+
+// ActivityHelp implements Activity.
+func (s *Sampling) ActivityHelp() string { return "draw a word for the class" }
 
 // Draw is the word a student's sampler says at values v with seed: one draw
 // from the chapter's distribution, for the classroom to pool under

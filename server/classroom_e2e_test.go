@@ -323,3 +323,61 @@ func TestEstimatePoll(t *testing.T) {
 		t.Fatalf("revealed estimate:\n%s", s)
 	}
 }
+
+// TestClassPoolsSamplesAndVotes: students add draws to the sampling
+// chapter's class histogram and vote on the reward model's pairs; every
+// screen shows the pooled tally, and a changed vote moves, not adds.
+func TestClassPoolsSamplesAndVotes(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	a := student(t, r, "Ada")
+	b := student(t, r, "Bob")
+	in.Type("7")
+	a.WaitFor("7  The moment of speech")
+	a.Type("s")
+	a.WaitFor("Sent to the class")
+	b.Type("s")
+	b.Type("s")
+	in.WaitFor("class: 3 samples")
+	s := a.WaitFor("class: 3 samples")
+	if strings.Contains(s, "exploring") {
+		t.Fatalf("sending a sample made the student explore:\n%s", s)
+	}
+	in.Type("C")
+	in.WaitGone("class: 3 samples")
+
+	// Reward model: the instructor opens step 2; Ada votes A over B, then
+	// changes her mind; the class column counts her once.
+	in.Type("6")
+	in.Key("right") // step: sft → reward
+	a.WaitFor("pair")
+	a.Key("down", "right") // pick A vs B: — → A
+	a.WaitFor("following")
+	in.WaitFor("A vs B  —    1:0")
+	a.Key("right") // → B
+	s = in.WaitFor("A vs B  —    0:1")
+	if !strings.Contains(s, "fitted to 1 class votes") {
+		t.Fatalf("a changed vote counted twice:\n%s", s)
+	}
+}
+
+func TestSpotlightReachesFollowers(t *testing.T) {
+	r := start(t, t.TempDir())
+	in := teacher(t, r)
+	a := student(t, r, "Ada")
+	in.Type("3")
+	a.WaitFor("3  The act of looking back")
+	in.Type("s")
+	in.WaitFor("spotlight on")
+	s := a.WaitFor("the instructor is pointing at")
+	line := ""
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "pointing at") {
+			line = l
+		}
+	}
+	in.Type("s")
+	a.WaitForFunc("the spotlight moves on", func(s string) bool { return !strings.Contains(s, line) && strings.Contains(s, "pointing at") })
+	in.Type("S")
+	a.WaitGone("pointing at")
+}

@@ -198,11 +198,16 @@ func TestHostileInputLeavesEveryoneStanding(t *testing.T) {
 func TestTinyAndHugeTerminals(t *testing.T) {
 	r := start(t, t.TempDir())
 	for _, size := range [][2]int{{1, 1}, {20, 5}, {500, 200}} {
+		// The PTY is requested at this size (no resize right after connect:
+		// charm.land/ssh writes the window size unlocked while the session
+		// starts, which the race detector rightly flags).
 		c := sshtest.Dial(t, r.addr, sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(size[0], size[1]))
-		if size[0] < 80 {
-			c.Resize(size[0], size[1])
-			c.WaitForFunc("the size gate", func(s string) bool { return strings.Contains(s, "Term") || strings.Contains(s, "too") || s != "" })
-		} else {
+		switch {
+		case size[0] == 20:
+			c.WaitFor("small")
+		case size[0] == 1:
+			c.WaitForFunc("something drawn in the one cell", func(s string) bool { return s != "" })
+		default:
 			c.WaitFor("What should the class call you?")
 		}
 		c.Close()

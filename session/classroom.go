@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"strings"
 	"time"
@@ -202,12 +203,23 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.nextSpot()
 		case "S":
 			m.act(m.seat.SetSpot(""))
+		case "C":
+			if _, ok := m.lesson().(lessons.Activity); ok {
+				m.act(m.seat.ClearTallies(m.lesson().ID()))
+				m.notice = "The class's tallies for this chapter are cleared"
+			}
 		default:
 			return nil, false
 		}
 		return nil, true
 	}
 	switch k {
+	case "s":
+		if _, ok := m.lesson().(lessons.Activity); ok {
+			m.contribute(false)
+			return nil, true
+		}
+		return nil, false
 	case "f":
 		if m.following {
 			m.notice = "You are following the instructor"
@@ -227,6 +239,37 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// contribute sends this member's part of the chapter's class activity:
+// everything (the s key), or only the votes (a Personal control changed).
+func (m *Model) contribute(votesOnly bool) {
+	l := m.lesson()
+	act, ok := l.(lessons.Activity)
+	if !ok || m.seat == nil {
+		return
+	}
+	m.draws++
+	h := fnv.New64a()
+	h.Write([]byte(m.seat.ID()))
+	seed := h.Sum64() + m.draws
+	var sent []string
+	for _, c := range act.Contribute(m.shownValues(m.shownChapter()), seed) {
+		if votesOnly && c.Group == "" {
+			continue
+		}
+		if err := m.seat.Contribute(l.ID(), c.Group, c.Key); err != nil {
+			m.notice = err.Error()
+			return
+		}
+		if c.Key != "" {
+			sent = append(sent, c.Key[strings.LastIndex(c.Key, ":")+1:])
+		}
+	}
+	m.act(nil)
+	if !votesOnly && len(sent) > 0 {
+		m.notice = "Sent to the class: " + strings.Join(sent, ", ")
+	}
 }
 
 // openNextPoll opens the chapter's next question: the first, or the one
@@ -281,7 +324,6 @@ func (m *Model) nextSpot() {
 		}
 	}
 	m.act(m.seat.SetSpot(spots[next].ID))
-	m.notice = "Spotlight: " + spots[next].Label + " (s next · S clear)"
 }
 
 // classBadge is the header's right side in a class: role, mode, head count.
@@ -319,6 +361,9 @@ func (m *Model) classHelp(base []key.Binding) []key.Binding {
 	b := func(k, desc string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, desc)) }
 	if m.instructor() {
 		out := []key.Binding{base[0], base[1], base[2]}
+		if _, ok := m.lesson().(lessons.Activity); ok && m.overlay == overlayNone {
+			out = append(out, b("C", "clear class tallies"))
+		}
 		if p := m.snap.Class.Poll; p != nil {
 			out = append(out, b("r", "reveal"), b("c", "close poll"))
 		} else {
@@ -327,6 +372,9 @@ func (m *Model) classHelp(base []key.Binding) []key.Binding {
 		return append(out, b("d", "dashboard"), b("L", "lock"), b("?", "help"))
 	}
 	out := []key.Binding{base[0], base[1], base[2]}
+	if act, ok := m.lesson().(lessons.Activity); ok && m.overlay == overlayNone {
+		out = append(out, b("s", act.ActivityHelp()))
+	}
 	if !m.following {
 		out = append(out, b("f", "follow"))
 	}
@@ -339,14 +387,16 @@ func (m *Model) classHelpText(w int) string {
 			"Your chapter and controls are the class's: every following student sees what you see. "+
 			"o opens the chapter's next question, r reveals the answers, c closes it. L locks the class "+
 			"(everyone follows, students' controls do nothing) and unlocks it. s points everyone at the next "+
-			"element of the chapter, S clears it. d opens the dashboard: who is here, following or exploring, "+
+			"element of the chapter, S clears it. In a chapter with a class activity (sampling, the reward model) "+
+			"students' draws and votes pool on every screen; C clears them. d opens the dashboard: who is here, following or exploring, "+
 			"hands up, answers; there ↑/↓ choose a student, space lowers their hand, x removes them, B bans them.", w)
 	}
 	return ui.Wrap(m.th.Header.Render("In class")+"\n"+
 		"You follow the instructor: their chapter and values appear on your screen. Change any chapter or "+
 		"control and you are exploring on your own; the line under the header then shows where the instructor "+
 		"is. f snaps back. h raises (or lowers) your hand. When a question is open, press a digit to answer, "+
-		"or type a number for an estimate; you may change your answer until it is revealed.", w)
+		"or type a number for an estimate; you may change your answer until it is revealed. Where the class "+
+		"pools its work (sampling, the reward model) s sends yours; your votes are your own and never make you explore.", w)
 }
 
 // statusLine is the line under the header: where the instructor is when the
@@ -358,13 +408,13 @@ func (m *Model) statusLine(w int) string {
 	c := m.snap.Class
 	if m.instructor() {
 		if c.Spot != "" {
-			return ui.Fit(m.th.Accent.Render("spotlight on "+c.Spot+" · s next · S clear"), w, 1)
+			return ui.Fit(m.th.Accent.Render("spotlight on "+m.spotLabel(c.Spot)+" · s next · S clear"), w, 1)
 		}
 		return ""
 	}
 	if m.following {
 		if c.Spot != "" {
-			return ui.Fit(m.th.Accent.Render("the instructor is pointing at "+c.Spot), w, 1)
+			return ui.Fit(m.th.Accent.Render("▸ the instructor is pointing at "+m.spotLabel(c.Spot)), w, 1)
 		}
 		return ""
 	}
@@ -392,6 +442,19 @@ func (m *Model) statusLine(w int) string {
 		}
 	}
 	return ui.Fit(m.th.Warn.Render(s), w, 1)
+}
+
+// spotLabel names a spotlight target of the chapter on screen.
+func (m *Model) spotLabel(id string) string {
+	i := m.shownChapter()
+	if sp, ok := m.cat.At(i).(lessons.Spotter); ok {
+		for _, s := range sp.Spots(m.shownValues(i)) {
+			if s.ID == id {
+				return s.Label
+			}
+		}
+	}
+	return id
 }
 
 // short keeps a displayed value to a few words in the status line.

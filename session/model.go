@@ -97,6 +97,7 @@ type Model struct {
 
 	// The classroom, when there is one.
 	seat      *room.Seat
+	draws     uint64 // how many times this session gave to a class activity
 	snap      room.Snapshot
 	following bool
 	naming    *ui.TextField // the name prompt, nil once named
@@ -221,11 +222,18 @@ func (m *Model) shownChapter() int {
 	return m.chapter
 }
 
-// shownValues are the values on screen for chapter index i.
+// shownValues are the values on screen for chapter index i: the room's
+// when synced, except Personal controls, which are always the member's own.
 func (m *Model) shownValues(i int) lessons.Values {
 	l := m.cat.At(i)
 	if m.synced() && m.snap.Class != nil {
-		return lessons.Normalize(l.Controls(), m.snap.Class.Values[l.ID()])
+		v := lessons.Normalize(l.Controls(), m.snap.Class.Values[l.ID()])
+		for _, c := range l.Controls() {
+			if c.Personal {
+				v[c.Key] = m.values[i][c.Key]
+			}
+		}
+		return v
 	}
 	return m.values[i]
 }
@@ -284,6 +292,14 @@ func (m *Model) mayChange() bool {
 func (m *Model) set(key, value string) {
 	i := m.shownChapter()
 	l := m.cat.At(i)
+	if c, ok := lessons.ControlByKey(l, key); ok && c.Personal {
+		m.values[i] = m.values[i].With(key, value)
+		m.contribute(true)
+		if !m.synced() {
+			m.report()
+		}
+		return
+	}
 	v := m.shownValues(i).With(key, value)
 	if ln, ok := l.(lessons.Linker); ok {
 		v = ln.Link(v, key)
@@ -461,7 +477,7 @@ func (m *Model) adjust(steps int) {
 		m.notice = "Press enter to edit the text"
 		return
 	}
-	if !m.mayChange() {
+	if !c.Personal && !m.mayChange() {
 		return
 	}
 	m.set(c.Key, c.Adjust(m.shownValues(m.shownChapter())[c.Key], steps))

@@ -123,6 +123,9 @@ type member struct {
 	answers  map[string]Answer
 	kicked   bool
 	addr     string
+	// contrib holds the member's votes: chapter/group → key. Replaced, never
+	// changed in place.
+	contrib map[string]string
 }
 
 // Position is where a member is, as their session reports it: following
@@ -518,23 +521,76 @@ func (s *Seat) Touch() {
 	_ = s.do(func(*Room) error { return nil })
 }
 
-// Contribute adds delta to a class tally of chapter (a pooled sample, a
-// vote). Locked or not, a class activity is open to everyone.
-func (s *Seat) Contribute(chapter, key string, delta int) error {
+// Contribute adds to a class tally of chapter. Without a group the key
+// counts once more (a pooled sample); with one it is the member's vote in
+// that group, replacing their previous one (an empty key withdraws it), so
+// voting twice never counts twice. Locked or not, a class activity is open
+// to everyone.
+func (s *Seat) Contribute(chapter, group, key string) error {
 	return s.do(func(r *Room) error {
-		if _, ok := r.cfg.Validate(chapter, "", ""); !ok || key == "" || len(key) > 64 {
+		if _, ok := r.cfg.Validate(chapter, "", ""); !ok || len(key) > 64 || len(group) > 64 || group == "" && key == "" {
 			return ErrUnknown
 		}
 		t := maps.Clone(r.tallies[chapter])
 		if t == nil {
 			t = map[string]int{}
 		}
-		if len(t) >= 256 && t[key] == 0 {
+		if key != "" && len(t) >= 256 && t[key] == 0 {
 			return ErrUnknown
 		}
-		t[key] = max(t[key]+delta, 0)
+		if group != "" {
+			slot := chapter + "/" + group
+			prev := s.m.contrib[slot]
+			if prev == key {
+				return nil
+			}
+			if prev != "" {
+				if t[prev]--; t[prev] <= 0 {
+					delete(t, prev)
+				}
+			}
+			contrib := maps.Clone(s.m.contrib)
+			if contrib == nil {
+				contrib = map[string]string{}
+			}
+			if key == "" {
+				delete(contrib, slot)
+			} else {
+				contrib[slot] = key
+			}
+			s.m.contrib = contrib
+		}
+		if key != "" {
+			t[key]++
+		}
 		r.tallies[chapter] = t
-		r.changed("contribute", s.m, map[string]any{"chapter": chapter, "key": key, "delta": delta})
+		r.changed("contribute", s.m, map[string]any{"chapter": chapter, "group": group, "key": key}, s.m)
+		return nil
+	})
+}
+
+// ClearTallies empties a chapter's class tallies (and everyone's votes in
+// it), for the instructor to start an activity afresh.
+func (s *Seat) ClearTallies(chapter string) error {
+	return s.instructor(func(r *Room) error {
+		delete(r.tallies, chapter)
+		var touched []*member
+		for _, m := range r.members {
+			for slot := range m.contrib {
+				if strings.HasPrefix(slot, chapter+"/") {
+					c := maps.Clone(m.contrib)
+					for k := range c {
+						if strings.HasPrefix(k, chapter+"/") {
+							delete(c, k)
+						}
+					}
+					m.contrib = c
+					touched = append(touched, m)
+					break
+				}
+			}
+		}
+		r.changed("tallies.clear", s.m, map[string]any{"chapter": chapter}, touched...)
 		return nil
 	})
 }

@@ -222,3 +222,46 @@ func TestKickAndBan(t *testing.T) {
 		t.Errorf("instructor kicked: %v", err)
 	}
 }
+
+func TestVotesReplaceAndSamplesAdd(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "a", Student)
+	b := join(t, r, "b", Student)
+	for _, c := range []struct {
+		s          *Seat
+		group, key string
+	}{
+		{a, "pair:ab", "vote:ab:a"}, {a, "pair:ab", "vote:ab:b"}, {a, "pair:ab", "vote:ab:b"},
+		{b, "pair:ab", "vote:ab:b"}, {a, "", "sample:mat"}, {b, "", "sample:mat"}, {b, "", "sample:sofa"},
+	} {
+		if err := c.s.Contribute("tokens", c.group, c.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := in.Latest().Class.Tallies["tokens"]
+	want := map[string]int{"vote:ab:b": 2, "sample:mat": 2, "sample:sofa": 1}
+	if len(got) != len(want) {
+		t.Fatalf("tallies %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)
+		}
+	}
+	_ = a.Contribute("tokens", "pair:ab", "") // withdraw
+	if n := in.Latest().Class.Tallies["tokens"]["vote:ab:b"]; n != 1 {
+		t.Errorf("after withdrawing: %d", n)
+	}
+	if err := a.ClearTallies("tokens"); err != ErrNotInstructor {
+		t.Errorf("student cleared tallies: %v", err)
+	}
+	_ = in.ClearTallies("tokens")
+	if len(in.Latest().Class.Tallies["tokens"]) != 0 {
+		t.Error("tallies not cleared")
+	}
+	_ = b.Contribute("tokens", "pair:ab", "vote:ab:a") // b's old vote was cleared: counts once
+	if n := in.Latest().Class.Tallies["tokens"]["vote:ab:a"]; n != 1 {
+		t.Errorf("after clear and revote: %d", n)
+	}
+}

@@ -38,6 +38,7 @@ type SavedMember struct {
 	LastSeen  time.Time         `json:"last_seen"`
 	Position  Position          `json:"position"`
 	Answers   map[string]Answer `json:"answers"`
+	Votes     map[string]string `json:"votes,omitempty"`
 }
 
 // Event is one change to the room, for the append-only log: what happened,
@@ -89,7 +90,7 @@ func (r *Room) save() Saved {
 
 func (m *member) save() SavedMember {
 	return SavedMember{ID: m.id, Name: m.name, Role: m.role, FirstSeen: m.joined, LastSeen: m.active,
-		Position: m.pos, Answers: maps.Clone(m.answers)}
+		Position: m.pos, Answers: maps.Clone(m.answers), Votes: maps.Clone(m.contrib)}
 }
 
 // record tells the journal about a change. Callers hold r.mu and have
@@ -153,7 +154,7 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 	}
 	for _, sm := range members {
 		m := &member{id: sm.ID, name: sm.Name, role: sm.Role, joined: sm.FirstSeen, active: sm.LastSeen,
-			pos: sm.Position, answers: maps.Clone(sm.Answers)}
+			pos: sm.Position, answers: maps.Clone(sm.Answers), contrib: maps.Clone(sm.Votes)}
 		if m.answers == nil {
 			m.answers = map[string]Answer{}
 		}
