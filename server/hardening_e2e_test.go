@@ -350,3 +350,20 @@ func TestChurnLeavesNoLeaks(t *testing.T) {
 		t.Errorf("heap grew by %d MiB over %d cycles", (int64(h1)-int64(h0))>>20, cycles)
 	}
 }
+
+
+// churnHold connects like churnOnce and stays until the test ends.
+func churnHold(t *testing.T, addr string, hostKey gossh.PublicKey) {
+	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
+		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second}
+	client, err := gossh.Dial("tcp", addr, cfg)
+	if err != nil {
+		return
+	}
+	sess, _ := client.NewSession()
+	sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{})
+	out, _ := sess.StdoutPipe()
+	sess.Shell()
+	go io.Copy(io.Discard, out)
+	t.Cleanup(func() { client.Close() })
+}

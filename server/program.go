@@ -65,7 +65,7 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer seat.Leave()
-		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, User: sess.User(),
+		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, User: sess.User(), Renders: s.renders,
 			OnPanic: func(v any, stack []byte) {
 				s.log.Error("panic in a session", "user", sess.User(), "addr", sess.RemoteAddr().String(),
 					"panic", fmt.Sprint(v), "stack", string(stack))

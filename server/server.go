@@ -25,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/expedition-llm/expedition/lessons"
+	"github.com/expedition-llm/expedition/session"
 	"github.com/expedition-llm/expedition/session/room"
 	"github.com/expedition-llm/expedition/store"
 )
@@ -105,9 +106,11 @@ type Server struct {
 	auth    *auth
 	room    *room.Room
 	store   *store.Store
+	renders *session.Renders
 
 	active  atomic.Int64
 	closing atomic.Bool
+	stop    chan struct{} // closed at shutdown; ends the refresh loop
 
 	mu       sync.Mutex
 	sessions map[*liveSession]struct{}
@@ -139,6 +142,8 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		hostKey:  key,
 		auth:     a,
 		store:    db,
+		renders:  session.NewRenders(256),
+		stop:     make(chan struct{}),
 		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db}),
 		sessions: map[*liveSession]struct{}{},
 	}
@@ -151,6 +156,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		s.room.Restore(saved, members)
 		logger.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
+	go s.refreshLoop()
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Listen),
 		// Passing the signer ourselves keeps wish from writing a key into
@@ -246,7 +252,10 @@ func (s *Server) Sessions() int { return int(s.active.Load()) }
 // done to leave on their own, then closes whatever is left. It returns once
 // every connection is closed.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
+	if s.closing.Swap(true) {
+		return nil
+	}
+	close(s.stop)
 	s.mu.Lock()
 	live := make([]*liveSession, 0, len(s.sessions))
 	for ls := range s.sessions {
@@ -275,6 +284,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
+}
+
+// refreshLoop brings head counts and tallies that quiet events changed to
+// every screen, once a second at most.
+func (s *Server) refreshLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.room.Refresh()
+		}
+	}
 }
 
 // InstructorToken is the token that makes "ssh instructor@host" the

@@ -71,6 +71,9 @@ type Options struct {
 	// OnPanic, if set, hears of a panic in this session (with its stack)
 	// before Bubble Tea ends the session; the server logs it.
 	OnPanic func(v any, stack []byte)
+	// Renders, if set, is the render cache this session shares with the
+	// others.
+	Renders *Renders
 }
 
 // Model is one session's state.
@@ -104,6 +107,7 @@ type Model struct {
 	pollField *ui.TextField // a number being typed for an estimate poll
 
 	onPanic func(v any, stack []byte)
+	renders *Renders
 
 	// body caches the last chapter render: View runs after every message,
 	// and tokenizing 2,000 characters on each is work for nothing.
@@ -125,6 +129,7 @@ func New(o Options) *Model {
 		seat:      o.Seat,
 		following: true,
 		onPanic:   o.OnPanic,
+		renders:   o.Renders,
 	}
 	m.resize(o.Width, o.Height)
 	m.values = make([]lessons.Values, m.cat.Len())
@@ -729,7 +734,13 @@ func (m *Model) lessonBody(l lessons.Lesson, f lessons.Frame) string {
 		k.Values.Equal(f.Values) && tallyEqual(k.Class, f.Class) && c.out != "" {
 		return c.out
 	}
-	c.key, c.out = f, ui.Fit(l.Render(f), f.Width, f.Height)
+	var out string
+	if m.renders != nil {
+		out = m.renders.Render(l, f)
+	} else {
+		out = l.Render(f)
+	}
+	c.key, c.out = f, ui.Fit(out, f.Width, f.Height)
 	return c.out
 }
 

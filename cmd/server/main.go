@@ -7,7 +7,7 @@
 //
 // Every serve flag has an EXPEDITION_* environment twin (EXPEDITION_LISTEN,
 // EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS,
-// EXPEDITION_INSTRUCTORS); a flag
+// EXPEDITION_CONN_BURST, EXPEDITION_CONN_RATE, EXPEDITION_INSTRUCTORS); a flag
 // given on the command line wins over the environment.
 package main
 
@@ -87,13 +87,25 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	maxSessions := fs.Int("max-sessions", maxDefault, "most sessions at once (env EXPEDITION_MAX_SESSIONS)")
+	burstDefault, err := strconv.Atoi(envDefault("EXPEDITION_CONN_BURST", strconv.Itoa(server.DefaultConnBurst)))
+	if err != nil {
+		fmt.Fprintf(stderr, "EXPEDITION_CONN_BURST: %v\n", err)
+		return 2
+	}
+	connBurst := fs.Int("conn-burst", burstDefault, "sessions one address may open at once, e.g. a class behind one NAT (env EXPEDITION_CONN_BURST)")
+	rateDefault, err := strconv.ParseFloat(envDefault("EXPEDITION_CONN_RATE", strconv.Itoa(server.DefaultConnRate)), 64)
+	if err != nil {
+		fmt.Fprintf(stderr, "EXPEDITION_CONN_RATE: %v\n", err)
+		return 2
+	}
+	connRate := fs.Float64("conn-rate", rateDefault, "new sessions per second per address once the burst is spent (env EXPEDITION_CONN_RATE)")
 	instructors := fs.String("instructors", envDefault("EXPEDITION_INSTRUCTORS", ""),
 		"authorized_keys file of instructor keys; without one a start-up token makes ssh instructor@host the instructor (env EXPEDITION_INSTRUCTORS)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *idle <= 0 || *maxSessions <= 0 {
-		fmt.Fprintln(stderr, "--idle-timeout and --max-sessions must be positive")
+	if *idle <= 0 || *maxSessions <= 0 || *connBurst <= 0 || *connRate <= 0 {
+		fmt.Fprintln(stderr, "--idle-timeout, --max-sessions, --conn-burst and --conn-rate must be positive")
 		return 2
 	}
 
@@ -105,6 +117,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
+		ConnBurst: *connBurst, ConnRate: *connRate,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

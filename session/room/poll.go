@@ -165,7 +165,7 @@ func (s *Seat) Answer(a Answer) error {
 		answers := maps.Clone(s.m.answers)
 		answers[p.spec.key()] = a
 		s.m.answers = answers
-		r.changed("answer", s.m, map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number}, s.m)
+		r.quiet("answer", s.m, map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number}, s.m)
 		return nil
 	})
 }

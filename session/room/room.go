@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -89,6 +90,8 @@ type Room struct {
 	members map[string]*member
 	seats   map[*Seat]struct{}
 	banned  map[string]bool
+	// dirty is set by quiet events until the next full publish.
+	dirty bool
 }
 
 // New makes an empty room.
@@ -159,26 +162,56 @@ func (r *Room) Join(id Identity) (*Seat, error) {
 	m.addr = id.Addr
 	s := &Seat{room: r, m: m, ready: make(chan struct{}, 1)}
 	r.seats[s] = struct{}{}
-	r.changed("join", m, nil, m)
+	r.quiet("join", m, nil, m)
 	return s, nil
 }
 
 // changed bumps the version, records the event and publishes to every
-// seat. Callers hold r.mu.
+// seat: for what the whole class sees (chapter, values, lock, polls).
+// Callers hold r.mu.
 func (r *Room) changed(kind string, actor *member, data map[string]any, touched ...*member) {
 	r.version++
 	r.record(kind, actor, data, touched...)
-	r.publish()
+	r.publish(nil)
+}
+
+// quiet is changed for events the class need not see at once (a join, an
+// answer, a vote, a raised hand): it wakes only the members touched and the
+// instructors, and leaves the head count and tallies on everyone else's
+// screen to the next Refresh. A thousand students answering at once would
+// otherwise redraw a thousand screens a thousand times. Callers hold r.mu.
+func (r *Room) quiet(kind string, actor *member, data map[string]any, touched ...*member) {
+	r.version++
+	r.record(kind, actor, data, touched...)
+	r.publish(touched)
+	r.dirty = true
+}
+
+// Refresh publishes to every seat if a quiet event has happened since the
+// last full publish. The server calls it about once a second.
+func (r *Room) Refresh() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dirty {
+		r.publish(nil)
+	}
 }
 
 // publish builds one snapshot for students and one for instructors and
-// drops the right one, with the seat's own view, into every mailbox.
+// drops the right one, with the seat's own view, into the mailboxes of
+// every seat (only for nil) or of instructors and the members in only.
 // Callers hold r.mu.
-func (r *Room) publish() {
-	student := r.class(false)
+func (r *Room) publish(only []*member) {
+	if only == nil {
+		r.dirty = false
+	}
+	var student *Class
 	var teacher *Class
 	var roster []MemberView
 	for s := range r.seats {
+		if s.m.role != Instructor && only != nil && !slices.Contains(only, s.m) {
+			continue
+		}
 		if s.m.role == Instructor {
 			if teacher == nil {
 				teacher = r.class(true)
@@ -186,6 +219,9 @@ func (r *Room) publish() {
 			}
 			s.post(Snapshot{Class: teacher, Me: r.view(s.m), Roster: roster})
 			continue
+		}
+		if student == nil {
+			student = r.class(false)
 		}
 		s.post(Snapshot{Class: student, Me: r.view(s.m)})
 	}
@@ -349,7 +385,7 @@ func (s *Seat) Leave() {
 	if s.m.sessions <= 0 {
 		s.m.hand = false
 	}
-	r.changed("leave", s.m, nil, s.m)
+	r.quiet("leave", s.m, nil, s.m)
 }
 
 // do runs f under the room lock for a seat still in the room.
@@ -388,7 +424,7 @@ func (s *Seat) SetName(name string) (string, error) {
 			out = truncateName(base, MaxNameWidth-len(suffix)) + suffix
 		}
 		s.m.name = out
-		r.changed("name", s.m, map[string]any{"name": out}, s.m)
+		r.quiet("name", s.m, map[string]any{"name": out}, s.m)
 		return nil
 	})
 	return out, err
@@ -465,7 +501,7 @@ func (s *Seat) SetSpot(spot string) error {
 func (s *Seat) RaiseHand(up bool) error {
 	return s.do(func(r *Room) error {
 		s.m.hand = up
-		r.changed("hand", s.m, map[string]any{"up": up})
+		r.quiet("hand", s.m, map[string]any{"up": up})
 		return nil
 	})
 }
@@ -475,7 +511,7 @@ func (s *Seat) ClearHand(id string) error {
 	return s.instructor(func(r *Room) error {
 		if m := r.members[id]; m != nil {
 			m.hand = false
-			r.changed("hand", s.m, map[string]any{"member": id, "up": false})
+			r.quiet("hand", s.m, map[string]any{"member": id, "up": false}, m)
 		}
 		return nil
 	})
@@ -498,7 +534,7 @@ func (s *Seat) Kick(id string, ban bool) error {
 				r.banned["addr:"+m.addr] = true
 			}
 		}
-		r.changed("kick", s.m, map[string]any{"member": id, "ban": ban}, m)
+		r.quiet("kick", s.m, map[string]any{"member": id, "ban": ban}, m)
 		return nil
 	})
 }
@@ -511,7 +547,7 @@ func (s *Seat) Report(p Position) error {
 		// Not a change the class sees: no new version, but the member is
 		// saved so a reconnect after a restart finds them where they were.
 		r.record("position", s.m, nil, s.m)
-		r.publish()
+		r.publish([]*member{s.m})
 		return nil
 	})
 }
@@ -564,7 +600,7 @@ func (s *Seat) Contribute(chapter, group, key string) error {
 			t[key]++
 		}
 		r.tallies[chapter] = t
-		r.changed("contribute", s.m, map[string]any{"chapter": chapter, "group": group, "key": key}, s.m)
+		r.quiet("contribute", s.m, map[string]any{"chapter": chapter, "group": group, "key": key}, s.m)
 		return nil
 	})
 }

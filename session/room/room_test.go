@@ -126,6 +126,7 @@ func TestPollHiddenUntilReveal(t *testing.T) {
 	if err := b.Answer(Answer{Choice: 7}); err != ErrBadAnswer {
 		t.Errorf("out-of-range choice: %v", err)
 	}
+	r.Refresh() // answers are quiet: the head count reaches others on the next refresh
 	if p := a.Latest().Class.Poll; p.Counts != nil || p.Answered != 2 || !a.Latest().Me.Answered {
 		t.Errorf("student sees before reveal: %+v", p)
 	}
@@ -263,5 +264,45 @@ func TestVotesReplaceAndSamplesAdd(t *testing.T) {
 	_ = b.Contribute("tokens", "pair:ab", "vote:ab:a") // b's old vote was cleared: counts once
 	if n := in.Latest().Class.Tallies["tokens"]["vote:ab:a"]; n != 1 {
 		t.Errorf("after clear and revote: %d", n)
+	}
+}
+
+// TestQuietEventsWakeOnlyWhoTheyConcern: a join or an answer wakes the
+// member and the instructors, not every student; Refresh then brings the
+// head counts to everyone.
+func TestQuietEventsWakeOnlyWhoTheyConcern(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "a", Student)
+	<-a.Ready()
+	<-in.Ready()
+	b := join(t, r, "b", Student)
+	select {
+	case <-a.Ready():
+		t.Fatal("another student's join woke a")
+	default:
+	}
+	select {
+	case <-in.Ready():
+	default:
+		t.Fatal("the instructor was not told of the join")
+	}
+	if b.Latest().Class.Connected != 3 {
+		t.Errorf("the joiner sees %d connected", b.Latest().Class.Connected)
+	}
+	r.Refresh()
+	select {
+	case <-a.Ready():
+		if a.Latest().Class.Connected != 3 {
+			t.Errorf("after refresh a sees %d connected", a.Latest().Class.Connected)
+		}
+	default:
+		t.Fatal("Refresh did not wake a")
+	}
+	r.Refresh() // nothing new: nobody is woken
+	select {
+	case <-a.Ready():
+		t.Fatal("an idle Refresh woke a")
+	default:
 	}
 }
