@@ -351,7 +351,6 @@ func TestChurnLeavesNoLeaks(t *testing.T) {
 	}
 }
 
-
 // churnHold connects like churnOnce and stays until the test ends.
 func churnHold(t *testing.T, addr string, hostKey gossh.PublicKey) {
 	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
