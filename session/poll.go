@@ -162,14 +162,19 @@ func (m *Model) pollView(w int) string {
 	var status string
 	switch {
 	case p.Revealed:
-		if p.Spec.Kind == room.Estimate {
-			status = th.BadgeComputed.Render(fmt.Sprintf("answer: %s %s", formatNumber(p.Spec.Truth), p.Spec.Unit))
-		}
-		if p.Spec.Explain != "" {
-			status += " " + th.Subtle.Render(p.Spec.Explain)
-		}
+		var parts []string
 		if answered && !m.instructor() {
-			status = m.yourAnswer(p, mine) + "  " + status
+			parts = append(parts, m.yourAnswer(p, mine))
+		}
+		if p.Spec.Kind == room.Estimate {
+			parts = append(parts, th.BadgeComputed.Render(fmt.Sprintf("the answer: %s %s", formatNumber(p.Spec.Truth), p.Spec.Unit)))
+		}
+		status = strings.Join(parts, th.Subtle.Render(" · "))
+		if p.Spec.Explain != "" {
+			if status != "" {
+				status += "\n"
+			}
+			status += th.Subtle.Render(p.Spec.Explain)
 		}
 	case m.instructor():
 		status = fmt.Sprintf("%d answered · r reveal to everyone · c close · o next question", p.Answered)
