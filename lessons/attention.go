@@ -15,6 +15,7 @@ import (
 // dot-product attention on a six-token sentence, with hand-set heads whose
 // arithmetic is real.
 type Attention struct {
+	meta
 	tokens []string
 	// rowIDs name the query rows in values and spots ("it", "didnt").
 	rowIDs   []string
@@ -26,6 +27,8 @@ type Attention struct {
 // NewAttention builds the chapter on sim's toy sentence and heads.
 func NewAttention() (*Attention, error) {
 	a := &Attention{
+		meta: meta{id: "attention", number: 3, title: "The act of looking back",
+			summary: "Causal attention worked by hand: scores, ÷√d_k, temperature, softmax, three heads"},
 		tokens:  sim.AttentionTokens(),
 		heads:   sim.AttentionHeads(),
 		headIDs: []string{"coreference", "previous", "first"},
@@ -54,20 +57,6 @@ func NewAttention() (*Attention, error) {
 			Help: "on: a token sees only itself and earlier tokens. Off: what seeing the future would mean"},
 	}
 	return a, nil
-}
-
-// ID implements Lesson.
-func (a *Attention) ID() string { return "attention" }
-
-// Number implements Lesson.
-func (a *Attention) Number() int { return 3 }
-
-// Title implements Lesson.
-func (a *Attention) Title() string { return "The act of looking back" }
-
-// Summary implements Lesson.
-func (a *Attention) Summary() string {
-	return "Causal attention worked by hand: scores, ÷√d_k, temperature, softmax, three heads"
 }
 
 // Controls implements Lesson.

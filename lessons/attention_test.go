@@ -12,7 +12,7 @@ import (
 )
 
 func TestAttentionShowsFormulaGridAndRow(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	out := screen(l, Defaults(l.Controls()), 79, 36)
 	for _, want := range []string{
 		"softmax(QKᵀ/√d_k)·V", "[illustrative]",
@@ -42,7 +42,7 @@ func TestAttentionShowsFormulaGridAndRow(t *testing.T) {
 // Every combination of head, row, temperature and mask shows a row that
 // sums to 1, with the key figure (the grid and the badge) even at 80×12.
 func TestAttentionEveryRowSumsToOne(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	c, _ := ControlByKey(l, "row")
 	h, _ := ControlByKey(l, "head")
 	for _, head := range h.Options {
@@ -63,7 +63,7 @@ func TestAttentionEveryRowSumsToOne(t *testing.T) {
 }
 
 func TestAttentionMask(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	on := screen(l, Defaults(l.Controls()).With("row", "fit"), 79, 36)
 	if !strings.Contains(on, "−∞") || !strings.Contains(on, " ·") {
 		t.Errorf("mask on: the future should show as · in the grid and −∞ after ÷T:\n%s", on)
@@ -85,7 +85,7 @@ func TestAttentionMask(t *testing.T) {
 }
 
 func TestAttentionTemperatureNote(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	cold := flat(screen(l, Defaults(l.Controls()).With("temp", "0.1"), 79, 36))
 	hot := flat(screen(l, Defaults(l.Controls()).With("temp", "5"), 79, 36))
 	if !strings.Contains(cold, "T = 0.1 sharpens") || !strings.Contains(cold, "argmax") {
@@ -97,7 +97,7 @@ func TestAttentionTemperatureNote(t *testing.T) {
 }
 
 func TestAttentionSpotsHighlightRows(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	spots := l.(Spotter).Spots(Defaults(l.Controls()))
 	if len(spots) != 6 || spots[5].ID != "row:it" || spots[2].ID != "row:didnt" {
 		t.Fatalf("spots %v", spots)
@@ -109,7 +109,7 @@ func TestAttentionSpotsHighlightRows(t *testing.T) {
 }
 
 func TestAttentionPolls(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	polls := l.(Poller).Polls(Defaults(l.Controls()).With("temp", "2"))
 	if len(polls) != 3 {
 		t.Fatalf("%d polls", len(polls))
@@ -136,7 +136,7 @@ func TestAttentionPolls(t *testing.T) {
 }
 
 func TestAttentionViews(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	off := Defaults(l.Controls()).With("mask", "false").With("row", "trophy")
 	prev := Defaults(l.Controls()).With("head", "previous").With("row", "fit")
 	sink := Defaults(l.Controls()).With("head", "first").With("temp", "0.1")
@@ -150,7 +150,7 @@ func TestAttentionViews(t *testing.T) {
 }
 
 func TestAttentionRespondsToEveryControl(t *testing.T) {
-	l := lessonByID(t, "attention")
+	l := chapter(t, "attention")
 	base := Defaults(l.Controls())
 	before := screen(l, base, 79, 36)
 	for _, c := range l.Controls() {

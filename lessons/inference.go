@@ -16,6 +16,7 @@ import (
 // cache, speculative decoding, continuous batching and mixtures of experts,
 // one part at a time.
 type Inference struct {
+	meta
 	kvModels []sim.KVModel
 	moe      []sim.MoEModel
 	// work is the architecture whose FLOPs the KV-cache plot counts.
@@ -38,6 +39,8 @@ const (
 // NewInference builds the inference chapter.
 func NewInference() *Inference {
 	c := &Inference{
+		meta: meta{id: "inference", number: 8, title: "The optimizations that make it fast",
+			summary: "Serving: KV cache, speculative decoding, continuous batching, mixture of experts"},
 		kvModels: sim.KVModels(),
 		moe:      sim.MoEPresets(),
 		sentence: sim.MoESentence(),
@@ -93,20 +96,6 @@ func NewInference() *Inference {
 			Help: "experts each token is sent to (Mixtral 2, DeepSeek-V3 8)"},
 	}
 	return c
-}
-
-// ID implements Lesson.
-func (c *Inference) ID() string { return "inference" }
-
-// Number implements Lesson.
-func (c *Inference) Number() int { return 8 }
-
-// Title implements Lesson.
-func (c *Inference) Title() string { return "The optimizations that make it fast" }
-
-// Summary implements Lesson.
-func (c *Inference) Summary() string {
-	return "Serving: KV cache, speculative decoding, continuous batching, mixture of experts"
 }
 
 // Controls implements Lesson.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestInferenceParts(t *testing.T) {
-	l := siLesson(t, "inference")
+	l := chapter(t, "inference")
 	d := Defaults(l.Controls())
 
 	// KV cache at 8K tokens: 512 KiB, 320 KiB and 68.6 KiB per token (sim's
@@ -54,7 +54,7 @@ func TestInferenceParts(t *testing.T) {
 }
 
 func TestInferencePollsAndSpots(t *testing.T) {
-	l := siLesson(t, "inference")
+	l := chapter(t, "inference")
 	d := Defaults(l.Controls())
 	polls := l.(Poller).Polls(d)
 	if len(polls) < 1 || len(polls) > 3 {
@@ -95,7 +95,7 @@ func TestInferencePollsAndSpots(t *testing.T) {
 }
 
 func TestInferenceViews(t *testing.T) {
-	l := siLesson(t, "inference")
+	l := chapter(t, "inference")
 	d := Defaults(l.Controls())
 	for _, part := range []string{"spec", "batch", "moe"} {
 		checkGolden(t, "inference-"+part, l, d.With("part", part))
@@ -124,7 +124,7 @@ func TestWelcomeAndRecap(t *testing.T) {
 	if last := c.At(c.Len() - 1); last.ID() != "recap" || last.Number() != 9 {
 		t.Errorf("last chapter is %s (%d), want recap (9)", last.ID(), last.Number())
 	}
-	w := siLesson(t, "welcome")
+	w := chapter(t, "welcome")
 	out := siRender(w, nil, nil, "", 80, 20)
 	siWant(t, "welcome at 80×20", out, "next / previous chapter", "follow the instructor again", "raise or lower your hand",
 		"answer a poll", "[computed]", "[illustrative]", "[estimate]", "exploring", "1  letters to numbers")
@@ -135,7 +135,7 @@ func TestWelcomeAndRecap(t *testing.T) {
 	}
 	checkFitsEverywhere(t, "welcome", w, nil)
 
-	r := siLesson(t, "recap")
+	r := chapter(t, "recap")
 	// The figures each chapter's sim tests pin: GPT-2 small 124,439,808
 	// (Radford et al. 2019 config); pipeline bubble (p−1)/(m+p−1) = 3/11;
 	// o200k_base "strawberry" = 3 tokens; pass@8 at p = 0.2 is 1 − 0.8⁸ =

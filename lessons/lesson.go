@@ -124,6 +124,25 @@ type Poll struct {
 	Explain string
 }
 
+// meta is what every chapter says about itself. Chapters embed it, so a
+// chapter's name, number and blurb are one literal instead of four methods.
+type meta struct {
+	id, title, summary string
+	number             int
+}
+
+// ID implements Lesson.
+func (m meta) ID() string { return m.id }
+
+// Number implements Lesson.
+func (m meta) Number() int { return m.number }
+
+// Title implements Lesson.
+func (m meta) Title() string { return m.title }
+
+// Summary implements Lesson.
+func (m meta) Summary() string { return m.summary }
+
 // ControlByKey finds a lesson's control.
 func ControlByKey(l Lesson, key string) (Control, bool) {
 	for _, c := range l.Controls() {

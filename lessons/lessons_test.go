@@ -30,6 +30,17 @@ func mustCatalog(t testing.TB) *Catalog {
 	return c
 }
 
+// chapter finds a chapter of the test catalog by ID.
+func chapter(t testing.TB, id string) Lesson {
+	t.Helper()
+	c := mustCatalog(t)
+	i, ok := c.Index(id)
+	if !ok {
+		t.Fatalf("no %s chapter", id)
+	}
+	return c.At(i)
+}
+
 // TestGolden pins every chapter's body at its defaults at 80×24 and 120×40.
 // Views that a control switches to are pinned by each chapter's own test
 // with checkGolden.

@@ -16,6 +16,7 @@ import (
 // holds, whether it fits in 80 GB and what the GPUs must send each other;
 // and a pipeline timeline with its bubble.
 type Parallel struct {
+	meta
 	presets  []parallelPreset
 	layouts  []sim.Layout
 	controls []Control
@@ -37,7 +38,8 @@ func NewParallel() (*Parallel, error) {
 	if len(archs) != len(ids) {
 		return nil, fmt.Errorf("parallel: %d architecture presets, want %d", len(archs), len(ids))
 	}
-	p := &Parallel{layouts: sim.Layouts3D()}
+	p := &Parallel{meta: meta{id: "parallel", number: 5, title: "A thousand machines, one mind",
+		summary: "Training on many GPUs: data, pipeline, tensor, sharded and 3D parallelism; memory, traffic, the bubble"}, layouts: sim.Layouts3D()}
 	var models []Option
 	for i, a := range archs {
 		p.presets = append(p.presets, parallelPreset{id: ids[i], arch: a})
@@ -93,20 +95,6 @@ func NewParallel() (*Parallel, error) {
 // parallelSplitID names a 3D layout as a control value: "dp2-pp2-tp4".
 func parallelSplitID(l sim.Layout) string {
 	return fmt.Sprintf("dp%d-pp%d-tp%d", l.DP, l.PP, l.TP)
-}
-
-// ID implements Lesson.
-func (p *Parallel) ID() string { return "parallel" }
-
-// Number implements Lesson.
-func (p *Parallel) Number() int { return 5 }
-
-// Title implements Lesson.
-func (p *Parallel) Title() string { return "A thousand machines, one mind" }
-
-// Summary implements Lesson.
-func (p *Parallel) Summary() string {
-	return "Training on many GPUs: data, pipeline, tensor, sharded and 3D parallelism; memory, traffic, the bubble"
 }
 
 // Controls implements Lesson.

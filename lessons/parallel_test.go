@@ -10,16 +10,6 @@ import (
 	"github.com/expedition-llm/expedition/lessons/ui"
 )
 
-func chapter(t *testing.T, id string) Lesson {
-	t.Helper()
-	c := mustCatalog(t)
-	i, ok := c.Index(id)
-	if !ok {
-		t.Fatalf("no %s chapter", id)
-	}
-	return c.At(i)
-}
-
 func renderPlain(l Lesson, v Values, w, h int, spot string) string {
 	return ansi.Strip(l.Render(Frame{Theme: ui.NewTheme(true), Values: v, Width: w, Height: h, Spot: spot}))
 }

@@ -31,6 +31,7 @@ import (
 // gets ptPrior pseudo-votes each way, so a response that wins every vote
 // gets a large but finite score and, with no votes at all, every score is 0.
 type Posttrain struct {
+	meta
 	chat      []ptMessage
 	responses []ptResponse
 	pairs     [][2]int
@@ -111,6 +112,8 @@ func NewPosttrain(tk *sim.Tokenizer) (*Posttrain, error) {
 		return m
 	}
 	p := &Posttrain{
+		meta: meta{id: "posttrain", number: 6, title: "Teaching it to be helpful",
+			summary: "Post-training: fine-tuning on chats, a reward model from votes, RLHF's KL leash, reasoning RL"},
 		chat: []ptMessage{
 			turn("system", "", "Answer in one sentence.", special("<|end|>", harmonyEnd)),
 			turn("user", "", "What is the capital of Australia?", special("<|end|>", harmonyEnd)),
@@ -191,20 +194,6 @@ func (p *Posttrain) Contribute(v Values, _ uint64) []Contribution {
 
 // ActivityHelp implements Activity.
 func (p *Posttrain) ActivityHelp() string { return "send your votes" }
-
-// ID implements Lesson.
-func (p *Posttrain) ID() string { return "posttrain" }
-
-// Number implements Lesson.
-func (p *Posttrain) Number() int { return 6 }
-
-// Title implements Lesson.
-func (p *Posttrain) Title() string { return "Teaching it to be helpful" }
-
-// Summary implements Lesson.
-func (p *Posttrain) Summary() string {
-	return "Post-training: fine-tuning on chats, a reward model from votes, RLHF's KL leash, reasoning RL"
-}
 
 // Controls implements Lesson.
 func (p *Posttrain) Controls() []Control { return p.controls }

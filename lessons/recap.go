@@ -14,6 +14,7 @@ import (
 // its key figure recomputed by sim at that chapter's default settings, so
 // the summary can never drift from what the chapters show.
 type Recap struct {
+	meta
 	items []rcpItem
 }
 
@@ -82,7 +83,8 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 	gen := iv.Int("gen")
 	cached, uncached := sim.DecodeFLOPs(inf.work, gen)
 
-	r := &Recap{items: []rcpItem{
+	r := &Recap{meta: meta{id: "recap", number: 9, title: "Recap: the whole journey",
+		summary: "Each chapter's one idea in a sentence, with its key figure recomputed"}, items: []rcpItem{
 		{n: 1, id: "tokens", title: "From letters to numbers",
 			idea:   "A model reads numbers, not letters: text is cut into known pieces.",
 			fact:   "o200k_base cuts “strawberry” into %s.",
@@ -119,20 +121,6 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 			figure: numGroup(int64(uncached/max(cached, 1)+0.5)) + "×", short: "no KV cache: %s the work", badge: ui.Computed},
 	}}
 	return r, nil
-}
-
-// ID implements Lesson.
-func (r *Recap) ID() string { return "recap" }
-
-// Number implements Lesson.
-func (r *Recap) Number() int { return 9 }
-
-// Title implements Lesson.
-func (r *Recap) Title() string { return "Recap: the whole journey" }
-
-// Summary implements Lesson.
-func (r *Recap) Summary() string {
-	return "Each chapter's one idea in a sentence, with its key figure recomputed"
 }
 
 // Controls implements Lesson: the recap has none.

@@ -28,13 +28,15 @@ func SampleKey(word string) string { return SampleKeyPrefix + word }
 // Its class activity is the histogram of the class's pooled draws, read
 // from Frame.Class under SampleKey.
 type Sampling struct {
+	meta
 	cands    []sim.Candidate
 	controls []Control
 }
 
 // NewSampling builds the sampling chapter.
 func NewSampling() *Sampling {
-	s := &Sampling{cands: sim.CatSatCandidates()}
+	s := &Sampling{meta: meta{id: "sampling", number: 7, title: "The moment of speech",
+		summary: "Sampling: temperature, top-k, top-p and min-p turn probabilities into one word"}, cands: sim.CatSatCandidates()}
 	n := len(s.cands)
 	s.controls = []Control{
 		{Key: "temperature", Label: "Temperature", Kind: Slider, Min: 0, Max: 3, Step: 0.05, Format: "%.2f", Default: "1",
@@ -52,20 +54,6 @@ func NewSampling() *Sampling {
 			Help: "←/→ draws again with another seed · the same seed always gives the same words"},
 	}
 	return s
-}
-
-// ID implements Lesson.
-func (s *Sampling) ID() string { return "sampling" }
-
-// Number implements Lesson.
-func (s *Sampling) Number() int { return 7 }
-
-// Title implements Lesson.
-func (s *Sampling) Title() string { return "The moment of speech" }
-
-// Summary implements Lesson.
-func (s *Sampling) Summary() string {
-	return "Sampling: temperature, top-k, top-p and min-p turn probabilities into one word"
 }
 
 // Controls implements Lesson.

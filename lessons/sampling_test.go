@@ -9,16 +9,6 @@ import (
 	"github.com/expedition-llm/expedition/lessons/ui"
 )
 
-func siLesson(t *testing.T, id string) Lesson {
-	t.Helper()
-	c := mustCatalog(t)
-	i, ok := c.Index(id)
-	if !ok {
-		t.Fatalf("no %s chapter", id)
-	}
-	return c.At(i)
-}
-
 func siRender(l Lesson, v Values, class Tally, spot string, w, h int) string {
 	return ansi.Strip(l.Render(Frame{Theme: ui.NewTheme(true), Values: v, Width: w, Height: h, Class: class, Spot: spot}))
 }
@@ -33,7 +23,7 @@ func siWant(t *testing.T, what, out string, wants ...string) {
 }
 
 func TestSamplingShowsTheCut(t *testing.T) {
-	l := siLesson(t, "sampling")
+	l := chapter(t, "sampling")
 	v := Defaults(l.Controls())
 	// Defaults T = 1, top-p 0.9: the eight most likely words reach 0.92
 	// (sim's sampling tests check the arithmetic).
@@ -60,7 +50,7 @@ func TestSamplingShowsTheCut(t *testing.T) {
 }
 
 func TestSamplingClassHistogram(t *testing.T) {
-	l := siLesson(t, "sampling")
+	l := chapter(t, "sampling")
 	s := l.(*Sampling)
 	class := Tally{SampleKey("mat"): 40, SampleKey("floor"): 22, "sample:unicorn": 9, "vote:a": 3, SampleKey("sofa"): -4}
 	out := siRender(l, Defaults(l.Controls()), class, "", 79, 36)
@@ -85,7 +75,7 @@ func TestSamplingClassHistogram(t *testing.T) {
 }
 
 func TestSamplingPollsAndSpots(t *testing.T) {
-	l := siLesson(t, "sampling")
+	l := chapter(t, "sampling")
 	v := Defaults(l.Controls())
 	polls := l.(Poller).Polls(v)
 	if len(polls) < 1 || len(polls) > 3 {
@@ -125,7 +115,7 @@ func TestSamplingPollsAndSpots(t *testing.T) {
 }
 
 func TestSamplingViews(t *testing.T) {
-	l := siLesson(t, "sampling")
+	l := chapter(t, "sampling")
 	d := Defaults(l.Controls())
 	checkGolden(t, "sampling-greedy", l, d.With("temperature", "0"))
 	checkGolden(t, "sampling-cuts", l, d.With("temperature", "1.5").With("top_k", "10").With("min_p", "0.2").With("draws", "1"))

@@ -16,6 +16,7 @@ import (
 // FLOPs, GPU time and money, what loss Chinchilla's fit predicts for it, and
 // how the same budget is best split between parameters and tokens.
 type Scaling struct {
+	meta
 	presets  []scalingPreset
 	controls []Control
 }
@@ -39,7 +40,8 @@ func NewScaling() (*Scaling, error) {
 	if len(runs) != len(ids) {
 		return nil, fmt.Errorf("scaling: %d presets, want %d", len(runs), len(ids))
 	}
-	s := &Scaling{}
+	s := &Scaling{meta: meta{id: "scaling", number: 4, title: "The scaling laws",
+		summary: "The compute economy: C = 6ND, GPU-years and dollars, Chinchilla's loss and its optimum"}}
 	opts := make([]Option, 0, len(runs)+1)
 	for i, r := range runs {
 		o := Option{Value: ids[i], Label: r.Name}
@@ -81,20 +83,6 @@ func NewScaling() (*Scaling, error) {
 func (s *Scaling) canon(key string, x float64) string {
 	c, _ := ControlByKey(s, key)
 	return c.Clamp(strconv.FormatFloat(x, 'g', -1, 64))
-}
-
-// ID implements Lesson.
-func (s *Scaling) ID() string { return "scaling" }
-
-// Number implements Lesson.
-func (s *Scaling) Number() int { return 4 }
-
-// Title implements Lesson.
-func (s *Scaling) Title() string { return "The scaling laws" }
-
-// Summary implements Lesson.
-func (s *Scaling) Summary() string {
-	return "The compute economy: C = 6ND, GPU-years and dollars, Chinchilla's loss and its optimum"
 }
 
 // Controls implements Lesson.

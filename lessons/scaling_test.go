@@ -19,7 +19,7 @@ import (
 //   - DeepSeek-V3: 37B active on 14.8T → 3.29e24 (DeepSeek-V3 technical
 //     report: 37B activated of 671B, 14.8T tokens).
 func TestScalingShowsPublishedCompute(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	want := map[string][]string{
 		"gpt3":          {"175.0B × 1.71 = 300.0B tokens", "C = 6·N·D = 3.15e23 FLOPs"},
 		"chinchilla":    {"70.0B × 20 = 1.40T tokens", "C = 6·N·D = 5.88e23 FLOPs"},
@@ -47,7 +47,7 @@ func TestScalingShowsPublishedCompute(t *testing.T) {
 // Llama 3.1 405B at 40%: 3,035 GPU-years; its model card's 30.84M H100
 // GPU-hours are 3,518 years, i.e. an average MFU of about 34.5%.
 func TestScalingShowsCostAndLoss(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	out := screen(l, Defaults(l.Controls()), 79, 36)
 	for _, want := range []string{
 		"H100 at 40% MFU (peak 989.4 TFLOP/s): 47.1 GPU-years",
@@ -74,7 +74,7 @@ func TestScalingShowsCostAndLoss(t *testing.T) {
 
 // The plot marks every published run and this one on the frontier.
 func TestScalingPlot(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	out := screen(l, Defaults(l.Controls()), 79, 36)
 	for _, want := range []string{"GPT-3", "Llama 3 8B", "Llama 3.1 405B", "DeepSeek-V3 (active)", "@ Chinchilla",
 		"best N for this C", "1e23", "1e26", "100B", "1T"} {
@@ -96,7 +96,7 @@ func TestScalingPlot(t *testing.T) {
 // twice the training compute of the equal-loss optimal model and under a
 // third of its serving compute (sim.CompareToOptimal); GPT-3 is too big.
 func TestScalingTrade(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	llama := flat(screen(l, withLinked(l, Defaults(l.Controls()), "preset", "llama3-8b"), 79, 36))
 	tr := sim.ChinchillaFit().CompareToOptimal(8e9, 15e12)
 	for _, want := range []string{"Over-trained", "26.1B on 2.31T tokens", "×1.99 its training compute", "×0.31 its compute per generated token"} {
@@ -111,7 +111,7 @@ func TestScalingTrade(t *testing.T) {
 }
 
 func TestScalingLink(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	v := withLinked(l, Defaults(l.Controls()), "preset", "deepseek-v3")
 	if v["params"] != "37" || v["tpp"] != "400" {
 		t.Fatalf("DeepSeek-V3 preset: %v", v)
@@ -153,7 +153,7 @@ func TestScalingLink(t *testing.T) {
 }
 
 func TestScalingPolls(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	v := withLinked(l, Defaults(l.Controls()), "preset", "llama3.1-405b").With("mfu", "40")
 	polls := l.(Poller).Polls(v)
 	if len(polls) != 3 {
@@ -187,7 +187,7 @@ func TestScalingPolls(t *testing.T) {
 }
 
 func TestScalingViews(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	ds := withLinked(l, Defaults(l.Controls()), "preset", "deepseek-v3")
 	checkGolden(t, "scaling-deepseek", l, ds)
 	llama := withLinked(l, Defaults(l.Controls()), "preset", "llama3-8b")
@@ -210,7 +210,7 @@ func TestScalingViews(t *testing.T) {
 }
 
 func TestScalingRespondsToEveryControl(t *testing.T) {
-	l := lessonByID(t, "scaling")
+	l := chapter(t, "scaling")
 	base := Defaults(l.Controls())
 	before := screen(l, base, 79, 36)
 	for _, c := range l.Controls() {

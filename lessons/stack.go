@@ -16,6 +16,7 @@ import (
 // that sets a decoder's size, and the exact parameter count they give, with
 // real models as presets.
 type Stack struct {
+	meta
 	presets  []stackPreset
 	controls []Control
 }
@@ -55,7 +56,8 @@ func NewStack() (*Stack, error) {
 	if len(archs) != len(ids) {
 		return nil, fmt.Errorf("stack: %d architecture presets, want %d", len(archs), len(ids))
 	}
-	s := &Stack{}
+	s := &Stack{meta: meta{id: "stack", number: 2, title: "A stack of identical blocks",
+		summary: "Build a model from dials or load GPT-2 to Llama 3.1 405B: every parameter counted"}}
 	var opts []Option
 	for i, a := range archs {
 		opts = append(opts, Option{Value: ids[i], Label: a.Name})
@@ -113,20 +115,6 @@ func NewStack() (*Stack, error) {
 		s.presets = append(s.presets, stackPreset{id: ids[i], arch: a, values: s.presetValues(a)})
 	}
 	return s, nil
-}
-
-// ID implements Lesson.
-func (s *Stack) ID() string { return "stack" }
-
-// Number implements Lesson.
-func (s *Stack) Number() int { return 2 }
-
-// Title implements Lesson.
-func (s *Stack) Title() string { return "A stack of identical blocks" }
-
-// Summary implements Lesson.
-func (s *Stack) Summary() string {
-	return "Build a model from dials or load GPT-2 to Llama 3.1 405B: every parameter counted"
 }
 
 // Controls implements Lesson.

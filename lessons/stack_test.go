@@ -10,16 +10,6 @@ import (
 	"github.com/expedition-llm/expedition/lessons/ui"
 )
 
-func lessonByID(t *testing.T, id string) Lesson {
-	t.Helper()
-	c := mustCatalog(t)
-	i, ok := c.Index(id)
-	if !ok {
-		t.Fatalf("no %s chapter", id)
-	}
-	return c.At(i)
-}
-
 // withLinked sets key=value the way a session does: the value, then Link.
 func withLinked(l Lesson, v Values, key, value string) Values {
 	v = v.With(key, value)
@@ -48,7 +38,7 @@ func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 //   - Llama 3 8B, 3.1 70B, 3.1 405B: the parameter counts the Hugging Face
 //     hub reports for meta-llama/Llama-3.1-8B, -70B, -405B.
 func TestStackShowsPublishedCounts(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	want := map[string]string{
 		"gpt2-small":    "GPT-2 small · 124,439,808 parameters (124.4M)",
 		"gpt2-medium":   "354,823,168",
@@ -79,7 +69,7 @@ func TestStackShowsPublishedCounts(t *testing.T) {
 // (188,743,680 forward at n_ctx 1024: Kaplan et al. 2020 Table 1), bf16 and
 // fp8 weight memory.
 func TestStackShowsBreakdownAndCosts(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	out := screen(l, Defaults(l.Controls()), 79, 36)
 	for _, want := range []string{
 		"Token embeddings", "38,597,376", "Positions", "786,432", "Attention", "28,348,416",
@@ -105,7 +95,7 @@ func TestStackShowsBreakdownAndCosts(t *testing.T) {
 }
 
 func TestStackRespondsToEveryControl(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	base := Defaults(l.Controls()).With("ffn", "swiglu")
 	before := screen(l, base, 79, 36)
 	for _, c := range l.Controls() {
@@ -124,7 +114,7 @@ func TestStackRespondsToEveryControl(t *testing.T) {
 }
 
 func TestStackLink(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	ln := l.(Linker)
 	v := withLinked(l, Defaults(l.Controls()), "preset", "llama3.1-405b")
 	if v["d_model"] != "16384" || v["layers"] != "126" || v["kv_heads"] != "8" || v["ffn"] != "swiglu" ||
@@ -158,7 +148,7 @@ func TestStackLink(t *testing.T) {
 // Walking d_model with the arrow keys must move every press (the snap to a
 // head-divisible width never pulls it back) and keep head_dim whole.
 func TestStackDModelWalk(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	c, _ := ControlByKey(l, "d_model")
 	for _, heads := range []string{"1", "12", "25", "96", "128"} {
 		v := withLinked(l, Defaults(l.Controls()), "heads", heads)
@@ -195,7 +185,7 @@ func TestStackDModelWalk(t *testing.T) {
 }
 
 func TestStackExplainsClampedHeads(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	v := withLinked(l, Defaults(l.Controls()), "heads", "13")
 	v = withLinked(l, v, "kv_heads", "5")
 	out := flat(screen(l, v, 79, 36))
@@ -207,7 +197,7 @@ func TestStackExplainsClampedHeads(t *testing.T) {
 }
 
 func TestStackSpots(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	sp := l.(Spotter).Spots(Defaults(l.Controls()))
 	if len(sp) != 6 {
 		t.Fatalf("%d spots", len(sp))
@@ -219,7 +209,7 @@ func TestStackSpots(t *testing.T) {
 }
 
 func TestStackPolls(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	polls := l.(Poller).Polls(Defaults(l.Controls()))
 	if len(polls) < 1 || len(polls) > 3 {
 		t.Fatalf("%d polls", len(polls))
@@ -252,7 +242,7 @@ func TestStackPolls(t *testing.T) {
 }
 
 func TestStackViews(t *testing.T) {
-	l := lessonByID(t, "stack")
+	l := chapter(t, "stack")
 	gpt3 := withLinked(l, Defaults(l.Controls()), "preset", "gpt3-175b")
 	checkGolden(t, "stack-gpt3", l, gpt3)
 	big := withLinked(l, Defaults(l.Controls()), "preset", "llama3.1-405b")

@@ -24,6 +24,7 @@ var bpeCorpus string
 // Tokens is chapter 1, "From letters to numbers": the real o200k_base and
 // cl100k_base tokenizers on any text, and a BPE trainer on a small corpus.
 type Tokens struct {
+	meta
 	tokenizers map[string]*sim.Tokenizer
 	bpe        *sim.BPE
 	// samples are the words whose split the BPE view shows.
@@ -33,7 +34,8 @@ type Tokens struct {
 
 // NewTokens loads both tokenizers and trains the BPE demo once.
 func NewTokens() (*Tokens, error) {
-	t := &Tokens{tokenizers: map[string]*sim.Tokenizer{}}
+	t := &Tokens{meta: meta{id: "tokens", number: 1, title: "From letters to numbers",
+		summary: "Tokenizers: how text becomes the numbers a model reads (real o200k_base, BPE by hand)"}, tokenizers: map[string]*sim.Tokenizer{}}
 	var encOpts []Option
 	notes := map[sim.Encoding]string{
 		sim.O200kBase:  "GPT-4o, GPT-5",
@@ -73,20 +75,6 @@ func NewTokens() (*Tokens, error) {
 // Tokenizer is the chapter's tokenizer for enc (nil if it has none), for
 // other chapters to share.
 func (t *Tokens) Tokenizer(enc sim.Encoding) *sim.Tokenizer { return t.tokenizers[string(enc)] }
-
-// ID implements Lesson.
-func (t *Tokens) ID() string { return "tokens" }
-
-// Number implements Lesson.
-func (t *Tokens) Number() int { return 1 }
-
-// Title implements Lesson.
-func (t *Tokens) Title() string { return "From letters to numbers" }
-
-// Summary implements Lesson.
-func (t *Tokens) Summary() string {
-	return "Tokenizers: how text becomes the numbers a model reads (real o200k_base, BPE by hand)"
-}
 
 // Controls implements Lesson.
 func (t *Tokens) Controls() []Control { return t.controls }

@@ -9,18 +9,8 @@ import (
 	"github.com/expedition-llm/expedition/lessons/ui"
 )
 
-func tokensLesson(t *testing.T) Lesson {
-	t.Helper()
-	c := mustCatalog(t)
-	i, ok := c.Index("tokens")
-	if !ok {
-		t.Fatal("no tokens chapter")
-	}
-	return c.At(i)
-}
-
 func TestTokensShowsRealIDsAndCounts(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	th := ui.NewTheme(true)
 	v := Defaults(l.Controls()).With("text", "Hello, world!")
 	// cl100k_base "Hello, world!" = [9906, 11, 1917, 0], as tiktoken prints it.
@@ -37,7 +27,7 @@ func TestTokensShowsRealIDsAndCounts(t *testing.T) {
 }
 
 func TestTokensShowsPartialBytesNotReplacement(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	th := ui.NewTheme(true)
 	// A rare CJK character is split below the character level by cl100k_base.
 	v := Defaults(l.Controls()).With("text", "鑫🦜").With("encoding", "cl100k_base")
@@ -51,7 +41,7 @@ func TestTokensShowsPartialBytesNotReplacement(t *testing.T) {
 }
 
 func TestTokensEscapesControlCharacters(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	th := ui.NewTheme(false)
 	v := Defaults(l.Controls()).With("text", "red \x1b[31mALERT\x1b[0m\x07 bell\r\nnext")
 	out := l.Render(Frame{Theme: th, Values: v, Width: 100, Height: 30})
@@ -65,7 +55,7 @@ func TestTokensEscapesControlCharacters(t *testing.T) {
 }
 
 func TestBPEViewGrowsWithMerges(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	th := ui.NewTheme(true)
 	base := Defaults(l.Controls()).With("view", "bpe")
 	zero := ansi.Strip(l.Render(Frame{Theme: th, Values: base.With("merges", "0"), Width: 120, Height: 40}))
@@ -79,7 +69,7 @@ func TestBPEViewGrowsWithMerges(t *testing.T) {
 }
 
 func TestTokensPollsAreComputed(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	p, ok := l.(Poller)
 	if !ok {
 		t.Fatal("tokens carries no polls")
@@ -104,7 +94,7 @@ func TestTokensPollsAreComputed(t *testing.T) {
 }
 
 func TestTokensViews(t *testing.T) {
-	l := tokensLesson(t)
+	l := chapter(t, "tokens")
 	bpe := Defaults(l.Controls()).With("view", "bpe").With("merges", "60")
 	checkGolden(t, "tokens-bpe", l, bpe)
 	checkFitsEverywhere(t, "tokens-bpe", l, bpe)

@@ -13,6 +13,7 @@ import (
 // It has no controls: nothing on it needs steering, and a first screen with
 // nothing to break is a calm place to start.
 type Welcome struct {
+	meta
 	// stops are the chapters the tour visits, number and short name.
 	stops []welStop
 }
@@ -27,25 +28,12 @@ type welKey struct{ key, what string }
 
 // NewWelcome builds chapter 0.
 func NewWelcome() *Welcome {
-	return &Welcome{stops: []welStop{
+	return &Welcome{meta: meta{id: "welcome", number: 0, title: "Welcome: how this works",
+		summary: "Where the tour goes, the keys, the badges, and following the instructor"}, stops: []welStop{
 		{"1", "letters to numbers"}, {"2", "a stack of blocks"}, {"3", "looking back"},
 		{"4", "the scaling laws"}, {"5", "a thousand machines"}, {"6", "teaching it to help"},
 		{"7", "the moment of speech"}, {"8", "making it fast"}, {"9", "recap"},
 	}}
-}
-
-// ID implements Lesson.
-func (w *Welcome) ID() string { return "welcome" }
-
-// Number implements Lesson.
-func (w *Welcome) Number() int { return 0 }
-
-// Title implements Lesson.
-func (w *Welcome) Title() string { return "Welcome: how this works" }
-
-// Summary implements Lesson.
-func (w *Welcome) Summary() string {
-	return "Where the tour goes, the keys, the badges, and following the instructor"
 }
 
 // Controls implements Lesson: the welcome has none.
