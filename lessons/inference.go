@@ -48,11 +48,7 @@ func NewInference() *Inference {
 			"while the kettle began to sing in the kitchen and the old clock in the hall ticked slowly towards noon"),
 		specWrong: strings.Fields("a big under then it very soft red one so"),
 	}
-	for _, a := range sim.ArchPresets() {
-		if a.Name == "Llama 2 7B" {
-			c.work = a
-		}
-	}
+	c.work, _ = sim.ArchPreset("Llama 2 7B")
 	var models []Option
 	for i, m := range c.kvModels {
 		note := map[sim.AttentionKind]string{sim.MHA: "MHA", sim.GQA: "GQA", sim.MLA: "MLA"}[m.Kind]

@@ -39,12 +39,8 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 	straw := len(tk.Encode("strawberry"))
 
 	// Chapter 2's default preset.
-	var params int64
-	for _, a := range sim.ArchPresets() {
-		if a.Name == "GPT-2 small" {
-			params = a.Params().Total
-		}
-	}
+	gpt2, _ := sim.ArchPreset("GPT-2 small")
+	params := gpt2.Params().Total
 
 	// Chapter 3's default: the coreference head, query "it", T = 1, masked.
 	var trophy float64

@@ -362,3 +362,13 @@ func largestDivisorAtMost(n, k int) int {
 	}
 	return 1
 }
+
+// ArchPreset finds a preset by its name ("GPT-2 small", "Llama 2 7B", …).
+func ArchPreset(name string) (Arch, bool) {
+	for _, a := range ArchPresets() {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Arch{}, false
+}

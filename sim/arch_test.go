@@ -5,15 +5,13 @@ import (
 	"testing"
 )
 
-func archPreset(t *testing.T, name string) Arch {
+func mustPreset(t *testing.T, name string) Arch {
 	t.Helper()
-	for _, a := range ArchPresets() {
-		if a.Name == name {
-			return a
-		}
+	a, ok := ArchPreset(name)
+	if !ok {
+		t.Fatalf("no preset %q", name)
 	}
-	t.Fatalf("no preset %q", name)
-	return Arch{}
+	return a
 }
 
 // Exact published parameter counts.
@@ -39,7 +37,7 @@ func TestArchParamsMatchPublishedCounts(t *testing.T) {
 		"Llama 3.1 405B": 405_853_388_800,
 	}
 	for name, n := range want {
-		if got := archPreset(t, name).Params().Total; got != n {
+		if got := mustPreset(t, name).Params().Total; got != n {
 			t.Errorf("%s: Params().Total = %d, want %d", name, got, n)
 		}
 	}
@@ -50,7 +48,7 @@ func TestArchParamsMatchPublishedCounts(t *testing.T) {
 // vocabulary 50257 shared with GPT-2). The paper rounds to 100M, so we
 // assert agreement within 0.1%.
 func TestArchGPT3WithinTableD1(t *testing.T) {
-	got := float64(archPreset(t, "GPT-3 175B").Params().Total)
+	got := float64(mustPreset(t, "GPT-3 175B").Params().Total)
 	const want = 174_600e6
 	if rel := math.Abs(got-want) / want; rel > 1e-3 {
 		t.Errorf("GPT-3 params = %.0f, want within 0.1%% of %.0f (off by %.3f%%)", got, want, 100*rel)
@@ -62,7 +60,7 @@ func TestArchGPT3WithinTableD1(t *testing.T) {
 // two LayerNorms 4d; the final LayerNorm adds 2d; the head is tied.
 func TestArchGPT2ClosedForm(t *testing.T) {
 	for _, name := range []string{"GPT-2 small", "GPT-2 medium", "GPT-2 large", "GPT-2 XL", "GPT-3 175B"} {
-		a := archPreset(t, name)
+		a := mustPreset(t, name)
 		V, c, d, L := int64(a.Vocab), int64(a.Context), int64(a.DModel), int64(a.Layers)
 		want := V*d + c*d + L*(12*d*d+13*d) + 2*d
 		p := a.Params()
@@ -114,7 +112,7 @@ func TestArchSwiGLURuleReproducesConfigs(t *testing.T) {
 		"Llama 3.1 405B": 53248,
 	}
 	for name, w := range want {
-		a := archPreset(t, name)
+		a := mustPreset(t, name)
 		if a.FFNDim() != w {
 			t.Errorf("%s: explicit FFNDim %d, want %d", name, a.FFNDim(), w)
 		}
@@ -123,7 +121,7 @@ func TestArchSwiGLURuleReproducesConfigs(t *testing.T) {
 			t.Errorf("%s: derived FFNDim %d, want %d", name, got, w)
 		}
 	}
-	if got := archPreset(t, "GPT-2 small").FFNDim(); got != 3072 {
+	if got := mustPreset(t, "GPT-2 small").FFNDim(); got != 3072 {
 		t.Errorf("GPT-2 small FFNDim %d, want 4·768 = 3072", got)
 	}
 }
@@ -134,7 +132,7 @@ func TestArchHeadDim(t *testing.T) {
 	want := map[string]int{"GPT-2 small": 64, "GPT-2 XL": 64, "GPT-3 175B": 128,
 		"Llama 2 7B": 128, "Llama 3 8B": 128, "Llama 3.1 70B": 128, "Llama 3.1 405B": 128}
 	for name, w := range want {
-		if got := archPreset(t, name).HeadDim(); got != w {
+		if got := mustPreset(t, name).HeadDim(); got != w {
 			t.Errorf("%s: HeadDim %d, want %d", name, got, w)
 		}
 	}
@@ -152,11 +150,11 @@ func TestArchWeightBytesMatchHubCheckpoints(t *testing.T) {
 		"Llama 3.1 405B": 811_706_777_600,
 	}
 	for name, w := range want {
-		if got := archPreset(t, name).WeightBytes(2); got != w {
+		if got := mustPreset(t, name).WeightBytes(2); got != w {
 			t.Errorf("%s: WeightBytes(2) = %.0f, want %.0f", name, got, w)
 		}
 	}
-	a := archPreset(t, "Llama 3 8B")
+	a := mustPreset(t, "Llama 3 8B")
 	if a.WeightBytes(1) != float64(a.Params().Total) {
 		t.Error("fp8 should be one byte per parameter")
 	}
@@ -174,10 +172,10 @@ func TestArchWeightBytesMatchHubCheckpoints(t *testing.T) {
 // head_dim doubles) must multiply each block's matrix parameters by exactly
 // 4 and its vectors (biases, norms) by exactly 2: the d² law the screen shows.
 func TestArchDoublingDModelQuadruplesMatrices(t *testing.T) {
-	llamaLike := archPreset(t, "Llama 3 8B")
+	llamaLike := mustPreset(t, "Llama 3 8B")
 	llamaLike.FFNHidden, llamaLike.FFNMultiplier, llamaLike.MultipleOf = 0, 1, 1
 	llamaLike.DModel = 3072 // 8/3·d stays a whole number at d and 2d
-	cases := []Arch{archPreset(t, "GPT-2 small"), archPreset(t, "GPT-2 XL"), llamaLike}
+	cases := []Arch{mustPreset(t, "GPT-2 small"), mustPreset(t, "GPT-2 XL"), llamaLike}
 	for _, a := range cases {
 		b := a
 		b.DModel *= 2
@@ -190,7 +188,7 @@ func TestArchDoublingDModelQuadruplesMatrices(t *testing.T) {
 		}
 	}
 	// GPT-2 small's block is 12d² + 13d; at 2d it is 48d² + 26d.
-	a := archPreset(t, "GPT-2 small")
+	a := mustPreset(t, "GPT-2 small")
 	d := int64(a.DModel)
 	a.DModel *= 2
 	if got := a.Params().Block.Total; got != 48*d*d+26*d {
@@ -203,7 +201,7 @@ func TestArchDoublingDModelQuadruplesMatrices(t *testing.T) {
 // forward pass (C ≈ 6N per token).
 func TestArchFLOPsFollowKaplanTable1(t *testing.T) {
 	for _, name := range []string{"GPT-2 small", "GPT-2 XL", "GPT-3 175B"} {
-		a := archPreset(t, name)
+		a := mustPreset(t, name)
 		d, L, c := float64(a.DModel), float64(a.Layers), float64(a.Context)
 		N := 2 * d * L * (2*d + 4*d)
 		wantFwd := 2*N + 2*L*c*d
@@ -219,7 +217,7 @@ func TestArchFLOPsFollowKaplanTable1(t *testing.T) {
 		}
 	}
 	// GPT-2 small at n_ctx 1024: 2·84,934,656 + 2·12·1024·768.
-	if fwd, _ := archPreset(t, "GPT-2 small").FLOPsPerToken(1024); fwd != 188_743_680 {
+	if fwd, _ := mustPreset(t, "GPT-2 small").FLOPsPerToken(1024); fwd != 188_743_680 {
 		t.Errorf("GPT-2 small forward = %.0f, want 188,743,680", fwd)
 	}
 }
@@ -230,7 +228,7 @@ func TestArchFLOPsFollowKaplanTable1(t *testing.T) {
 // 3.14e23; including Kaplan's attention term adds about 1%, which we allow
 // (within 2%).
 func TestArchGPT3TrainingCompute(t *testing.T) {
-	a := archPreset(t, "GPT-3 175B")
+	a := mustPreset(t, "GPT-3 175B")
 	const tokens = 300e9
 	sixND := 6 * float64(a.Params().Total) * tokens
 	if math.Round(sixND/1e21) != 314 {

@@ -5,17 +5,6 @@ import (
 	"testing"
 )
 
-func parallelArch(t *testing.T, name string) Arch {
-	t.Helper()
-	for _, a := range ArchPresets() {
-		if a.Name == name {
-			return a
-		}
-	}
-	t.Fatalf("no preset %q", name)
-	return Arch{}
-}
-
 func near(got, want, rel float64) bool {
 	if want == 0 {
 		return math.Abs(got) <= rel
@@ -199,7 +188,7 @@ func TestLayouts(t *testing.T) {
 // 128,256×8,192 tables and a final norm) in every mode, counted by hand at
 // 16 bytes per parameter.
 func TestParallel70BMemoryPerMode(t *testing.T) {
-	a := parallelArch(t, "Llama 3.1 70B")
+	a := mustPreset(t, "Llama 3.1 70B")
 	const (
 		block  = 855_654_400.0
 		matrix = 855_638_016.0
@@ -297,7 +286,7 @@ func TestParallelPlacementCoversTheModel(t *testing.T) {
 // in forward and backward plus a reduce-scatter); TP groups never leave a
 // node; PP sends 2·s·b·h bytes per micro-batch each way.
 func TestParallelTraffic(t *testing.T) {
-	a := parallelArch(t, "Llama 3.1 70B")
+	a := mustPreset(t, "Llama 3.1 70B")
 	n := float64(a.Params().Total)
 	dp := PlanParallel(ParallelSetup{Arch: a, Mode: ModeData, MicroBatches: 1})
 	if len(dp.Comms) != 1 || dp.Comms[0].Collective != "all-reduce" || !dp.Comms[0].CrossesNodes {
@@ -338,7 +327,7 @@ func TestParallelTraffic(t *testing.T) {
 // The step time stretches by the bubble: a pipeline's ideal compute divided
 // by 1 − (p−1)/(m+p−1).
 func TestParallelComputeTime(t *testing.T) {
-	a := parallelArch(t, "Llama 3 8B")
+	a := mustPreset(t, "Llama 3 8B")
 	p := PlanParallel(ParallelSetup{Arch: a, Mode: ModePipeline, MicroBatches: 16})
 	ideal := 6 * float64(a.Params().Total) * 16 * 4096 / (16 * H100BF16DenseFLOPS * AssumedMFU)
 	if !near(p.ComputeSeconds, ideal/(1-15.0/31), 1e-12) {
