@@ -33,7 +33,7 @@ func NewCatalog() (*Catalog, error) {
 		func() (Lesson, error) { return NewPosttrain(o200k) },
 		// Chapters 7–8 (sampling, inference), welcome (0) and recap.
 		func() (Lesson, error) { return NewSampling(), nil },
-		func() (Lesson, error) { return NewInference(), nil },
+		func() (Lesson, error) { return NewInference() },
 		func() (Lesson, error) { return NewWelcome(), nil },
 		func() (Lesson, error) { return NewRecap(o200k) },
 	}

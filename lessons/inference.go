@@ -37,7 +37,7 @@ const (
 )
 
 // NewInference builds the inference chapter.
-func NewInference() *Inference {
+func NewInference() (*Inference, error) {
 	c := &Inference{
 		meta: meta{id: "inference", number: 8, title: "The optimizations that make it fast",
 			summary: "Serving: KV cache, speculative decoding, continuous batching, mixture of experts"},
@@ -48,7 +48,11 @@ func NewInference() *Inference {
 			"while the kettle began to sing in the kitchen and the old clock in the hall ticked slowly towards noon"),
 		specWrong: strings.Fields("a big under then it very soft red one so"),
 	}
-	c.work, _ = sim.ArchPreset("Llama 2 7B")
+	work, ok := sim.ArchPreset("Llama 2 7B")
+	if !ok {
+		return nil, fmt.Errorf("inference: no Llama 2 7B preset")
+	}
+	c.work = work
 	var models []Option
 	for i, m := range c.kvModels {
 		note := map[sim.AttentionKind]string{sim.MHA: "MHA", sim.GQA: "GQA", sim.MLA: "MLA"}[m.Kind]
@@ -91,7 +95,7 @@ func NewInference() *Inference {
 		{Key: "top_k", Label: "Top-k", Kind: Slider, Min: 1, Max: 4, Step: 1, Format: "%.0f", Default: "2", When: moe,
 			Help: "experts each token is sent to (Mixtral 2, DeepSeek-V3 8)"},
 	}
-	return c
+	return c, nil
 }
 
 // Controls implements Lesson.

@@ -39,7 +39,10 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 	straw := len(tk.Encode("strawberry"))
 
 	// Chapter 2's default preset.
-	gpt2, _ := sim.ArchPreset("GPT-2 small")
+	gpt2, ok := sim.ArchPreset("GPT-2 small")
+	if !ok {
+		return nil, fmt.Errorf("recap: no GPT-2 small preset")
+	}
 	params := gpt2.Params().Total
 
 	// Chapter 3's default: the coreference head, query "it", T = 1, masked.
@@ -74,7 +77,10 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 	d := smp.distribution(sv)
 	cands := smp.cands
 
-	inf := NewInference()
+	inf, err := NewInference()
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
+	}
 	iv := Defaults(inf.Controls())
 	gen := iv.Int("gen")
 	cached, uncached := sim.DecodeFLOPs(inf.work, gen)
@@ -97,7 +103,7 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 			idea:   "Loss falls as a power law in size and data; a budget has a best split.",
 			fact:   "Chinchilla's " + numSci(flops) + " FLOPs are best spent, by the fitted law, on %s.",
 			figure: fmt.Sprintf("%s parameters and %s tokens", numShort(optN), numShort(optD)),
-			short:  "optimum: %s", badge: ui.Computed},
+			short:  "optimum: %s", badge: ui.Estimate},
 		{n: 5, id: "parallel", title: "A thousand machines, one mind",
 			idea:   "GPUs split the data, the layers or the matrices, and waiting costs time.",
 			fact:   "A 4-stage pipeline with 8 micro-batches sits idle %s of each step.",

@@ -296,7 +296,7 @@ func (s *Stack) Render(f Frame) string {
 	compute := strings.Join([]string{
 		fmt.Sprintf("Per token   forward %s = 2N (%s) + attention (%s, ctx %s)",
 			numSI(fwd, "FLOP"), numShort(2*n), numShort(fwd-2*n), numGroup(int64(a.Context))),
-		fmt.Sprintf("            training %s ≈ 6N, where N = %s weights in the blocks",
+		fmt.Sprintf("            training %s = 3 × forward ≈ 6N (N = %s block weights)",
 			numSI(train, "FLOP"), numShort(n)),
 		fmt.Sprintf("Weights     %s in bf16 · %s in fp8  %s",
 			numSI(a.WeightBytes(2), "B"), numSI(a.WeightBytes(1), "B"), th.Badge(ui.Computed)),

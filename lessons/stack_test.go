@@ -76,7 +76,7 @@ func TestStackShowsBreakdownAndCosts(t *testing.T) {
 		"Feed-forward", "56,669,184", "Norms", "38,400", "Output head", "tied",
 		"Grows with d²", "84.9M (68.3%)", "Grows with vocab", "38.6M (31.0%)",
 		"one block 7,087,872 → 28,331,520, ×4.00",
-		"forward 188.7 MFLOP", "training 566.2 MFLOP ≈ 6N",
+		"forward 188.7 MFLOP", "training 566.2 MFLOP = 3 × forward ≈ 6N",
 		"248.9 MB in bf16", "124.4 MB in fp8", "12 blocks", "[computed]",
 	} {
 		if !strings.Contains(out, want) {

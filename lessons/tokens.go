@@ -96,8 +96,9 @@ const tokensProse = "A model never reads letters. A tokenizer first cuts text in
 	"often in training, called tokens, and swaps each piece for its number in a fixed " +
 	"vocabulary. Those numbers are all the model ever sees."
 
-const strawberryProse = "That is why counting the r's in \"strawberry\" is hard: the model " +
-	"gets %s, %d numbers, and has to have learned what letters hide inside each one."
+const strawberryProse = "That is why counting the r's in \"strawberry\" is hard. On its own the " +
+	"model gets %s: %s; after a space, as in a sentence, %s. Either way no letter is in sight: " +
+	"the model has to have learned which letters hide inside each piece."
 
 func (t *Tokens) renderTokens(th *ui.Theme, v Values, width, height int) string {
 	tk := t.tokenizers[v["encoding"]]
@@ -119,12 +120,21 @@ func (t *Tokens) renderTokens(th *ui.Theme, v Values, width, height int) string 
 		th.Strong.Render(fmt.Sprint(utf8.RuneCountInString(text))),
 		th.Strong.Render(fmt.Sprint(len(text))),
 		th.Badge(ui.Computed))
-	straw := tk.Encode("strawberry")
-	pieces := make([]string, len(straw))
-	for i, s := range straw {
-		pieces[i] = fmt.Sprintf("%q", s.Display())
+	split := func(word string) (string, string) {
+		toks := tk.Encode(word)
+		pieces := make([]string, len(toks))
+		for i, s := range toks {
+			pieces[i] = "\"" + s.Visible(true) + "\""
+		}
+		n := "1 number"
+		if len(toks) != 1 {
+			n = fmt.Sprintf("%d numbers", len(toks))
+		}
+		return strings.Join(pieces, " + "), n
 	}
-	why := th.Subtle.Render(ui.Wrap(fmt.Sprintf(strawberryProse, strings.Join(pieces, " + "), len(straw)), width))
+	alone, aloneN := split("strawberry")
+	spaced, spacedN := split(" strawberry")
+	why := th.Subtle.Render(ui.Wrap(fmt.Sprintf(strawberryProse, alone, aloneN, spaced+", "+spacedN), width))
 
 	fixed := 2 + ui.Lines(counts)
 	if height-fixed-ui.Lines(prose)-ui.Lines(why)-2 >= 2 {

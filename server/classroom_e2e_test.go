@@ -1,6 +1,10 @@
 package server_test
 
 import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/expedition-llm/expedition/internal/sshtest"
+	"github.com/expedition-llm/expedition/server"
 )
 
 // teacher logs in with the start-up token and names themself.
@@ -380,4 +385,84 @@ func TestSpotlightReachesFollowers(t *testing.T) {
 	a.WaitForFunc("the spotlight moves on", func(s string) bool { return !strings.Contains(s, line) && strings.Contains(s, "pointing at") })
 	in.Type("S")
 	a.WaitGone("pointing at")
+}
+
+// unsigned offers a public key it cannot sign with, as a client holding
+// only someone's published public key would.
+type unsigned struct{ pub gossh.PublicKey }
+
+func (u unsigned) PublicKey() gossh.PublicKey { return u.pub }
+func (u unsigned) Sign(io.Reader, []byte) (*gossh.Signature, error) {
+	return nil, errors.New("no private key")
+}
+
+// TestInstructorKeyMustBeProven: with an instructors file, offering the
+// instructor's public key without its private key and then getting in as a
+// keyless student does not make an instructor; the real key does.
+func TestInstructorKeyMustBeProven(t *testing.T) {
+	teacherKey := sshtest.NewKey(t)
+	file := filepath.Join(t.TempDir(), "instructors")
+	if err := os.WriteFile(file, gossh.MarshalAuthorizedKey(teacherKey.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := catalog()
+	var logs syncBuffer
+	r := startWith(t, server.Config{Instructors: file}, cat, &logs)
+
+	mallory := sshtest.Dial(t, r.addr, sshtest.WithUser("mallory"), sshtest.WithKey(unsigned{teacherKey.PublicKey()}),
+		sshtest.WithKeyboardInteractive())
+	s := mallory.WaitFor("What should the class call you?")
+	if strings.Contains(s, "You are the instructor") {
+		t.Fatalf("an unproven instructor key made an instructor:\n%s", s)
+	}
+	mallory.Key("ctrl+u")
+	mallory.Type("Mallory")
+	mallory.Key("enter")
+	mallory.WaitFor("student · following")
+	mallory.Type("L") // an instructor key, from a student: nothing happens
+
+	real := sshtest.Dial(t, r.addr, sshtest.WithUser("anyone"), sshtest.WithKey(teacherKey), sshtest.WithSize(100, 30))
+	real.WaitFor("You are the instructor")
+	real.Key("enter")
+	real.WaitFor("★ instructor")
+	if s := mallory.Screen(); strings.Contains(s, "locked") {
+		t.Fatalf("the student's L locked the class:\n%s", s)
+	}
+}
+
+// TestClosedChannelEndsTheSession: a client that closes its session channel
+// but keeps the connection (ssh ControlMaster does) must not leave a program
+// spinning on a closed window-change channel.
+func TestClosedChannelEndsTheSession(t *testing.T) {
+	r := start(t, t.TempDir())
+	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
+		HostKeyCallback: gossh.FixedHostKey(r.srv.HostKey()), Timeout: 5 * time.Second}
+	client, err := gossh.Dial("tcp", r.addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := sess.StdoutPipe()
+	go io.Copy(io.Discard, out)
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.srv.Sessions() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sess.Close() // the channel goes; the connection stays
+	for r.srv.Sessions() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := r.srv.Sessions(); n != 0 {
+		t.Fatalf("%d sessions still running after the client closed its channel", n)
+	}
 }

@@ -20,8 +20,8 @@ import (
 
 // identityOf is who the session is: their key's fingerprint, or for a
 // keyless student an identity that lasts as long as the connection.
-func identityOf(sess ssh.Session) room.Identity {
-	id := room.Identity{Role: roleOf(sess.Context()), Addr: hostOf(sess.RemoteAddr())}
+func (s *Server) identityOf(sess ssh.Session) room.Identity {
+	id := room.Identity{Role: s.auth.roleOf(sess), Addr: hostOf(sess.RemoteAddr())}
 	switch {
 	case sess.PublicKey() != nil:
 		id.ID = "key:" + gossh.FingerprintSHA256(sess.PublicKey())
@@ -59,7 +59,7 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		pty, winch, _ := sess.Pty()
 		w, h := pty.Window.Width, pty.Window.Height
-		seat, err := s.room.Join(identityOf(sess))
+		seat, err := s.room.Join(s.identityOf(sess))
 		if err != nil {
 			wish.Fatalln(sess, "You have been removed from this class.")
 			return
@@ -121,7 +121,14 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 				select {
 				case <-ctx.Done():
 					return
-				case win := <-winch:
+				case win, ok := <-winch:
+					if !ok {
+						// The client closed the session channel but may keep
+						// the connection (ssh ControlMaster): end the program
+						// rather than read a closed channel forever.
+						p.Quit()
+						return
+					}
 					p.Send(tea.WindowSizeMsg{Width: win.Width, Height: win.Height})
 				}
 			}

@@ -56,7 +56,7 @@ const ShutdownText = "The server is shutting down for a restart — reconnect in
 type Config struct {
 	// Listen is the TCP address to serve SSH on.
 	Listen string
-	// DataDir holds the host key (and, later, the class's database).
+	// DataDir holds the host key and the class's database.
 	DataDir string
 	// IdleTimeout closes a connection with no traffic either way for this
 	// long. Broadcasts count as traffic, so a following student is never
@@ -125,15 +125,15 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	}
 	key, err := loadHostKey(cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("new server: %w", err)
 	}
 	a, err := newAuth(logger, cfg.Instructors)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("new server: %w", err)
 	}
 	db, err := store.Open(cfg.DataDir, logger)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("new server: %w", err)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -150,13 +150,12 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	saved, members, ok, err := db.Load()
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if ok {
 		s.room.Restore(saved, members)
 		logger.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
-	go s.refreshLoop()
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Listen),
 		// Passing the signer ourselves keeps wish from writing a key into
@@ -187,6 +186,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		return nil, fmt.Errorf("build ssh server: %w", err)
 	}
 	s.ssh = srv
+	go s.refreshLoop()
 	return s, nil
 }
 

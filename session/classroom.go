@@ -32,26 +32,37 @@ func (m *Model) restorePosition() {
 		return
 	}
 	p := m.snap.Me.Position
-	if p.Following || p.Chapter == "" || m.locked() {
-		return
+	explorer := !p.Following && p.Chapter != "" && !m.locked()
+	for j := 0; j < m.cat.Len(); j++ {
+		l := m.cat.At(j)
+		v, ok := p.Values[l.ID()]
+		if !ok {
+			continue
+		}
+		if explorer {
+			m.values[j] = lessons.Normalize(l.Controls(), v)
+			continue
+		}
+		for _, c := range l.Controls() {
+			if s, ok := v[c.Key]; ok && c.Personal {
+				m.values[j] = m.values[j].With(c.Key, c.Clamp(s))
+			}
+		}
 	}
 	i, ok := m.cat.Index(p.Chapter)
-	if !ok {
+	if !explorer || !ok {
 		return
 	}
 	m.following = false
 	m.chapter = i
-	for j := 0; j < m.cat.Len(); j++ {
-		l := m.cat.At(j)
-		if v, ok := p.Values[l.ID()]; ok {
-			m.values[j] = lessons.Normalize(l.Controls(), v)
-		}
-	}
 	m.overlay = overlayNone
 }
 
 // roomUpdate handles a new snapshot from the room.
 func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
+	if s.Class == nil {
+		return nil
+	}
 	wasLocked := m.locked()
 	prev := ""
 	var prevPoll *room.PollView
@@ -139,12 +150,25 @@ func (m *Model) report() {
 	if m.seat == nil || m.instructor() {
 		return
 	}
-	p := room.Position{Following: m.following}
+	// An explorer's whole state, or a follower's Personal values only
+	// (their votes and seeds), so a reconnect restores either.
+	p := room.Position{Following: m.following, Values: make(map[string]map[string]string, m.cat.Len())}
 	if !m.following {
 		p.Chapter = m.cat.At(m.chapter).ID()
-		p.Values = make(map[string]map[string]string, m.cat.Len())
-		for i := 0; i < m.cat.Len(); i++ {
-			p.Values[m.cat.At(i).ID()] = maps.Clone(m.values[i])
+	}
+	for i := 0; i < m.cat.Len(); i++ {
+		l := m.cat.At(i)
+		if !m.following {
+			p.Values[l.ID()] = maps.Clone(m.values[i])
+			continue
+		}
+		for _, c := range l.Controls() {
+			if c.Personal {
+				if p.Values[l.ID()] == nil {
+					p.Values[l.ID()] = map[string]string{}
+				}
+				p.Values[l.ID()][c.Key] = m.values[i][c.Key]
+			}
 		}
 	}
 	m.act(m.seat.Report(p))
@@ -189,7 +213,11 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		case "c":
 			m.act(m.seat.ClosePoll())
 		case "L":
-			m.act(m.seat.SetLock(!m.snap.Class.Locked))
+			if err := m.seat.SetLock(!m.snap.Class.Locked); err != nil {
+				m.act(err)
+				break
+			}
+			m.act(nil)
 			if m.snap.Class.Locked {
 				m.notice = "Class locked: every student follows you"
 			} else {
@@ -198,6 +226,7 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		case "d":
 			m.overlay = overlayDashboard
 			m.cursor = 0
+			m.now = time.Now()
 			return dashTick(), true
 		case "s":
 			m.nextSpot()
@@ -205,7 +234,11 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.act(m.seat.SetSpot(""))
 		case "C":
 			if _, ok := m.lesson().(lessons.Activity); ok {
-				m.act(m.seat.ClearTallies(m.lesson().ID()))
+				if err := m.seat.ClearTallies(m.lesson().ID()); err != nil {
+					m.act(err)
+					break
+				}
+				m.act(nil)
 				m.notice = "The class's tallies for this chapter are cleared"
 			}
 		default:
@@ -229,7 +262,11 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 	case "h":
 		up := !m.snap.Me.Hand
-		m.act(m.seat.RaiseHand(up))
+		if err := m.seat.RaiseHand(up); err != nil {
+			m.act(err)
+			break
+		}
+		m.act(nil)
 		if up {
 			m.notice = "Hand raised: the instructor sees it (h again to lower)"
 		} else {
@@ -287,12 +324,16 @@ func (m *Model) openNextPoll() {
 		m.notice = "This chapter has no questions"
 		return
 	}
-	next := 0
+	// The question after the one open now, or after the last one asked
+	// here (so o after c moves on instead of asking question 1 again).
+	cur := m.snap.Class.LastPoll(l.ID())
 	if p := m.snap.Class.Poll; p != nil && p.Spec.Chapter == l.ID() {
-		for j, q := range polls {
-			if q.ID == p.Spec.ID {
-				next = (j + 1) % len(polls)
-			}
+		cur = p.Spec.ID
+	}
+	next := 0
+	for j, q := range polls {
+		if q.ID == cur {
+			next = (j + 1) % len(polls)
 		}
 	}
 	q := polls[next]
@@ -431,6 +472,10 @@ func (m *Model) statusLine(w int) string {
 		theirs := lessons.Normalize(il.Controls(), c.Values[il.ID()])
 		var diffs []string
 		for _, ctl := range il.Controls() {
+			// Personal controls never follow, and hidden ones say nothing.
+			if ctl.Personal || !ctl.Visible(m.values[m.chapter]) && !ctl.Visible(theirs) {
+				continue
+			}
 			if theirs[ctl.Key] != m.values[m.chapter][ctl.Key] {
 				diffs = append(diffs, fmt.Sprintf("%s %s (you: %s)", ctl.Label, short(ctl.Display(theirs[ctl.Key])), short(ctl.Display(m.values[m.chapter][ctl.Key]))))
 			}
@@ -525,11 +570,12 @@ func (m *Model) displayName(v room.MemberView) string {
 	return name
 }
 
-type dashTickMsg struct{}
+type dashTickMsg struct{ now time.Time }
 
-// dashTick refreshes the dashboard's idle times.
+// dashTick refreshes the dashboard's idle times: the time it brings is the
+// "now" the dashboard is drawn at, so drawing reads no clock.
 func dashTick() tea.Cmd {
-	return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return dashTickMsg{} })
+	return tea.Tick(2*time.Second, func(t time.Time) tea.Msg { return dashTickMsg{now: t} })
 }
 
 func (m *Model) students() []room.MemberView {
@@ -604,7 +650,7 @@ func (m *Model) dashboardView(w, h int) string {
 	if m.cursor >= rows {
 		start = m.cursor - rows + 1
 	}
-	now := time.Now()
+	now := m.now
 	for i := start; i < len(st) && i < start+rows; i++ {
 		v := st[i]
 		status := "away"

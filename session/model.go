@@ -100,7 +100,8 @@ type Model struct {
 
 	// The classroom, when there is one.
 	seat      *room.Seat
-	draws     uint64 // how many times this session gave to a class activity
+	draws     uint64    // how many times this session gave to a class activity
+	now       time.Time // the dashboard's clock, set when it opens and on each tick
 	snap      room.Snapshot
 	following bool
 	naming    *ui.TextField // the name prompt, nil once named
@@ -198,6 +199,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case dashTickMsg:
 		if m.overlay == overlayDashboard {
+			m.now = msg.now
 			return m, dashTick()
 		}
 	case tea.PasteMsg:
@@ -300,9 +302,7 @@ func (m *Model) set(key, value string) {
 	if c, ok := lessons.ControlByKey(l, key); ok && c.Personal {
 		m.values[i] = m.values[i].With(key, value)
 		m.contribute(true)
-		if !m.synced() {
-			m.report()
-		}
+		m.report()
 		return
 	}
 	v := m.shownValues(i).With(key, value)
@@ -641,6 +641,11 @@ func (m *Model) header() string {
 		right = m.th.Subtle.Render("class led by ") + m.displayName(room.MemberView{Name: m.snap.Class.Instructor, Role: room.Instructor})
 	}
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 2 && m.seat != nil && m.snap.Class != nil && m.snap.Class.Instructor != "" {
+		// A long chapter title: keep the instructor's name, drop the words.
+		right = m.displayName(room.MemberView{Name: m.snap.Class.Instructor, Role: room.Instructor})
+		gap = m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	}
 	if gap < 2 {
 		return ui.Fit(left, m.width, 1)
 	}
@@ -679,13 +684,14 @@ func (m *Model) footerLeft() string {
 		return m.th.Subtle.Render("type your estimate (e.g. 1200, 3.5e6, 40M) · enter to answer · esc to cancel")
 	}
 	keys := m.keys.ShortHelp()
+	h := m.help
 	if m.seat != nil {
 		keys = m.classHelp(keys)
-		m.help.SetWidth(m.width - lipgloss.Width(m.classBadge()) - 2)
+		h.SetWidth(m.width - lipgloss.Width(m.classBadge()) - 2)
 	} else {
-		m.help.SetWidth(m.width)
+		h.SetWidth(m.width)
 	}
-	return m.help.ShortHelpView(keys)
+	return h.ShortHelpView(keys)
 }
 
 func (m *Model) chapterView(w, h int) string {
@@ -700,7 +706,7 @@ func (m *Model) chapterView(w, h int) string {
 		p.Focus = c.Key
 	}
 	frame := lessons.Frame{Theme: m.th, Values: vals, Spot: m.spot(l), Class: m.tally(l)}
-	if w >= sidebarMin {
+	if w >= sidebarMin && len(l.Controls()) > 0 {
 		side := 38
 		bodyW := w - side - 3
 		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
@@ -804,11 +810,12 @@ func (m *Model) contents(w, h int) string {
 }
 
 func (m *Model) helpView(w, h int) string {
-	m.help.SetWidth(w)
+	hm := m.help
+	hm.SetWidth(w)
 	var b strings.Builder
 	b.WriteString(m.th.Header.Render("Keys"))
 	b.WriteString("\n\n")
-	b.WriteString(m.help.FullHelpView(m.keys.FullHelp()))
+	b.WriteString(hm.FullHelpView(m.keys.FullHelp()))
 	if m.seat != nil {
 		b.WriteString("\n\n")
 		b.WriteString(m.classHelpText(w))

@@ -224,7 +224,11 @@ func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
 	}
 	sort.Ints(keys)
 	var items []ui.BarItem
+	truthAt := 0
 	for _, k := range keys {
+		if k == truth {
+			truthAt = len(items)
+		}
 		label := "≤ 0"
 		if k != math.MinInt32 {
 			label = fmt.Sprintf("%s–%s", formatNumber(math.Pow(10, float64(k))), formatNumber(math.Pow(10, float64(k+1))))
@@ -235,7 +239,9 @@ func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
 		items = append(items, ui.BarItem{Label: label, Value: float64(counts[k]), Text: fmt.Sprint(counts[k])})
 	}
 	if len(items) > 7 {
-		items = items[len(items)-7:]
+		// Seven buckets around the truth: the answer must stay in view.
+		start := min(max(truthAt-3, 0), len(items)-7)
+		items = items[start : start+7]
 	}
 	median := p.Estimates[len(p.Estimates)/2]
 	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+formatNumber(median))

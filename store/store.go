@@ -78,7 +78,7 @@ type Store struct {
 
 type write struct {
 	ev      room.Event
-	state   room.Saved
+	state   *room.Saved // nil: the room's row is unchanged
 	members []room.SavedMember
 	flush   chan struct{} // set on a flush marker
 }
@@ -172,7 +172,7 @@ func (s *Store) Load() (state room.Saved, members []room.SavedMember, ok bool, e
 
 // Record implements room.Journal: it queues the change, or writes it at
 // once when the queue is full.
-func (s *Store) Record(ev room.Event, state room.Saved, members []room.SavedMember) {
+func (s *Store) Record(ev room.Event, state *room.Saved, members []room.SavedMember) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -253,7 +253,7 @@ func (s *Store) apply(ws []write) error {
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback()
 	members := map[string]room.SavedMember{}
@@ -275,7 +275,7 @@ func (s *Store) apply(ws []write) error {
 				memberVersion[m.ID] = w.ev.Version
 			}
 		}
-		if last == nil || w.state.Version >= last.state.Version {
+		if w.state != nil && (last == nil || w.state.Version >= last.state.Version) {
 			last = w
 		}
 	}
@@ -306,7 +306,7 @@ func (s *Store) apply(ws []write) error {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit transaction: %w", err)
 	}
 	return nil
 }
@@ -328,7 +328,9 @@ func (s *Store) Close() error {
 // Events returns the log from version from on, oldest first (for tests and
 // for replaying a class).
 func (s *Store) Events(from uint64) ([]room.Event, error) {
-	rows, err := s.db.Query(`SELECT version, at, kind, actor, data FROM events WHERE version >= ? ORDER BY id`, from)
+	// By version: a write done by a caller while the queue was full may
+	// have been committed ahead of older queued ones.
+	rows, err := s.db.Query(`SELECT version, at, kind, actor, data FROM events WHERE version >= ? ORDER BY version, id`, from)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}

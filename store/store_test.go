@@ -93,7 +93,7 @@ func TestFullQueueWritesInline(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < n/4; i++ {
 				v := uint64(g*n + i + 1)
-				db.Record(room.Event{Version: v, At: time.Unix(0, 0), Kind: "values"}, room.Saved{Version: v, Chapter: "tokens"}, nil)
+				db.Record(room.Event{Version: v, At: time.Unix(0, 0), Kind: "values"}, &room.Saved{Version: v, Chapter: "tokens"}, nil)
 			}
 		}(g)
 	}

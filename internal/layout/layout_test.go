@@ -1,7 +1,8 @@
-// Package layout holds no code, only the test that keeps DESIGN.md §3's
-// import rules: sim imports nothing of the project and nothing that does I/O
-// for the UI or network; lessons never reach session or server; session/room
-// (when it exists) knows nothing of Bubble Tea or SSH.
+// Package layout holds no code, only the tests that keep DESIGN.md §3's
+// rules: sim imports nothing of the project and nothing that does I/O for
+// the UI or network; lessons never reach session or server; session/room
+// knows nothing of Bubble Tea or SSH; and session, lessons and sim keep no
+// package-level variables (hundreds of sessions share one process).
 package layout
 
 import (
@@ -41,6 +42,7 @@ func TestImportRules(t *testing.T) {
 		{"lessons", []string{module + "/session", module + "/server", "charm.land/ssh", "charm.land/wish"}},
 		{"lessons/ui", []string{module + "/lessons", module + "/session", module + "/server", "charm.land/ssh"}},
 		{"session", []string{module + "/server", "charm.land/ssh", "charm.land/wish"}},
+		{"session/room", []string{module + "/lessons", module + "/server", "charm.land/", "golang.org/x/crypto/ssh"}},
 	}
 	for _, r := range rules {
 		for _, d := range deps(t, r.pkg) {
@@ -111,4 +113,83 @@ func TestSimRandomnessIsSeeded(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// TestNoPackageVariables rejects package-level var declarations in the
+// packages whose state must be per session (errors.New sentinels are
+// allowed: they are never changed, and callers compare against them).
+func TestNoPackageVariables(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"session", "session/room", "lessons", "lessons/ui", "sim"} {
+		fs, err := filepath.Glob(filepath.Join("../..", dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
+	}
+	if len(files) < 20 {
+		t.Fatalf("found only %d files", len(files))
+	}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if embedded(g, vs) || sentinel(vs) {
+					continue
+				}
+				for _, n := range vs.Names {
+					if n.Name != "_" {
+						t.Errorf("%s: package-level var %s", fset.Position(n.Pos()), n.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// embedded reports a //go:embed variable: read-only data in the binary.
+func embedded(g *ast.GenDecl, vs *ast.ValueSpec) bool {
+	for _, doc := range []*ast.CommentGroup{g.Doc, vs.Doc} {
+		if doc != nil && strings.Contains(doc.Text(), "go:embed") {
+			return true
+		}
+		if doc != nil {
+			for _, c := range doc.List {
+				if strings.HasPrefix(c.Text, "//go:embed") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// sentinel reports var ErrX = errors.New(...).
+func sentinel(vs *ast.ValueSpec) bool {
+	if len(vs.Values) != len(vs.Names) {
+		return false
+	}
+	for i, v := range vs.Values {
+		call, ok := v.(*ast.CallExpr)
+		if !ok || !strings.HasPrefix(vs.Names[i].Name, "Err") {
+			return false
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "New" {
+			return false
+		}
+	}
+	return true
 }

@@ -14,8 +14,13 @@ const MaxNameWidth = 24
 // look-alikes) from every name, so no student can wear it.
 const InstructorBadge = "★"
 
-// badgeLike are characters close enough to the badge to fool a glance.
-const badgeLike = "★☆✪✫✬✭✮✯✰⭐🌟✡✦✧"
+// badgeLike are characters close enough to the badge to fool a glance: the
+// stars of the Dingbats and Miscellaneous Symbols blocks, and a few others.
+const badgeLike = "★☆✩✪✫✬✭✮✯✰✱✲✳✴✵✶✷✸✹✺✻✼✽✾✿⋆⭐⭑⭒🌟🟊🟉🟋🟌🟍🟎🟏🟐🟑✡✦✧"
+
+// maxMarks is how many combining marks one letter may carry: enough for any
+// real script, too few to stack "zalgo" text over the rows around a name.
+const maxMarks = 2
 
 // CleanName makes a display name safe to show on everyone's screen: escape
 // sequences and control characters go, as do bidirectional overrides and
@@ -26,7 +31,15 @@ func CleanName(s string) string {
 	s = ansi.Strip(s)
 	var b strings.Builder
 	space := false
+	marks := 0
 	for _, r := range s {
+		if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) {
+			if marks++; marks > maxMarks || b.Len() == 0 {
+				continue
+			}
+		} else {
+			marks = 0
+		}
 		switch {
 		case r == unicode.ReplacementChar:
 			continue

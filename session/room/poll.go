@@ -33,6 +33,17 @@ type PollSpec struct {
 
 func (p PollSpec) key() string { return p.Chapter + "/" + p.ID }
 
+// sameQuestion reports whether two specs ask the same thing with the same
+// answer.
+func sameQuestion(a, b PollSpec) bool {
+	return a.Chapter == b.Chapter && a.ID == b.ID && a.Question == b.Question && a.Kind == b.Kind &&
+		slices.Equal(a.Choices, b.Choices) && a.Correct == b.Correct && a.Truth == b.Truth
+}
+
+// LastPoll is the ID of the question most recently opened in chapter ("" if
+// none), so the instructor's next question follows on after a close.
+func (c *Class) LastPoll(chapter string) string { return c.lastPoll[chapter] }
+
 // Answer is one member's answer: a choice index or a number.
 type Answer struct {
 	Choice int
@@ -96,15 +107,26 @@ func (s *Seat) OpenPoll(spec PollSpec) error {
 			r.poll.open = false
 		}
 		rec := r.polls[spec.key()]
-		if rec == nil {
+		if rec == nil || !sameQuestion(rec.spec, spec) {
+			// A new question, or the same one asked about other values
+			// (another truth): answers to the old one do not carry over.
 			rec = &pollRecord{answers: map[string]Answer{}}
 			r.polls[spec.key()] = rec
+			for _, m := range r.members {
+				if _, ok := m.answers[spec.key()]; ok {
+					answers := maps.Clone(m.answers)
+					delete(answers, spec.key())
+					m.answers = answers
+				}
+			}
 		}
+		// Reopening a question asked before keeps its answers, and if they
+		// were revealed they stay revealed and final.
 		rec.spec = spec
 		rec.spec.Choices = slices.Clone(spec.Choices)
 		rec.open = true
-		rec.revealed = false
 		r.poll = rec
+		r.lastPoll[spec.Chapter] = spec.ID
 		r.changed("poll.open", s.m, map[string]any{"poll": spec.key()})
 		return nil
 	})

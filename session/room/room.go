@@ -24,7 +24,6 @@ import (
 // Errors a Seat's actions return.
 var (
 	ErrNotInstructor = errors.New("only the instructor can do that")
-	ErrLocked        = errors.New("the instructor has locked the class")
 	ErrBanned        = errors.New("you have been removed from this class")
 	ErrNoPoll        = errors.New("no poll is open")
 	ErrBadAnswer     = errors.New("that is not an answer to this poll")
@@ -41,6 +40,7 @@ const (
 	Instructor
 )
 
+// String names the role as screens and logs show it.
 func (r Role) String() string {
 	if r == Instructor {
 		return "instructor"
@@ -84,8 +84,9 @@ type Room struct {
 	spot    string
 	tallies map[string]map[string]int
 
-	poll  *pollRecord            // the open poll, or nil
-	polls map[string]*pollRecord // every poll ever opened, by key
+	poll     *pollRecord            // the open poll, or nil
+	polls    map[string]*pollRecord // every poll ever opened, by key
+	lastPoll map[string]string      // chapter → ID of the poll opened last
 
 	members map[string]*member
 	seats   map[*Seat]struct{}
@@ -103,14 +104,15 @@ func New(cfg Config) *Room {
 		cfg.Validate = func(_, _, v string) (string, bool) { return v, true }
 	}
 	return &Room{
-		cfg:     cfg,
-		chapter: cfg.FirstChapter,
-		values:  map[string]map[string]string{},
-		tallies: map[string]map[string]int{},
-		polls:   map[string]*pollRecord{},
-		members: map[string]*member{},
-		seats:   map[*Seat]struct{}{},
-		banned:  map[string]bool{},
+		cfg:      cfg,
+		chapter:  cfg.FirstChapter,
+		values:   map[string]map[string]string{},
+		tallies:  map[string]map[string]int{},
+		polls:    map[string]*pollRecord{},
+		lastPoll: map[string]string{},
+		members:  map[string]*member{},
+		seats:    map[*Seat]struct{}{},
+		banned:   map[string]bool{},
 	}
 }
 
@@ -145,7 +147,10 @@ type Position struct {
 func (r *Room) Join(id Identity) (*Seat, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.banned[id.ID] || id.Addr != "" && r.banned["addr:"+id.Addr] {
+	// An address ban stops only keyless students: a whole class may share
+	// the banned student's address behind the school's NAT.
+	keyless := strings.HasPrefix(id.ID, "session:")
+	if r.banned[id.ID] || keyless && id.Role == Student && id.Addr != "" && r.banned["addr:"+id.Addr] {
 		return nil, ErrBanned
 	}
 	now := r.cfg.Now()
@@ -160,7 +165,7 @@ func (r *Room) Join(id Identity) (*Seat, error) {
 	m.sessions++
 	m.active = now
 	m.addr = id.Addr
-	s := &Seat{room: r, m: m, ready: make(chan struct{}, 1)}
+	s := &Seat{room: r, m: m, role: id.Role, ready: make(chan struct{}, 1)}
 	r.seats[s] = struct{}{}
 	r.quiet("join", m, nil, m)
 	return s, nil
@@ -209,10 +214,10 @@ func (r *Room) publish(only []*member) {
 	var teacher *Class
 	var roster []MemberView
 	for s := range r.seats {
-		if s.m.role != Instructor && only != nil && !slices.Contains(only, s.m) {
+		if s.role != Instructor && only != nil && !slices.Contains(only, s.m) {
 			continue
 		}
-		if s.m.role == Instructor {
+		if s.role == Instructor {
 			if teacher == nil {
 				teacher = r.class(true)
 				roster = r.roster()
@@ -255,6 +260,9 @@ func (r *Room) class(instructor bool) *Class {
 	}
 	if r.poll != nil {
 		c.Poll = r.poll.view(instructor)
+	}
+	if instructor {
+		c.lastPoll = maps.Clone(r.lastPoll)
 	}
 	return c
 }
@@ -313,6 +321,8 @@ type Class struct {
 	Connected int
 	// Instructor is the connected instructor's name ("" if none).
 	Instructor string
+
+	lastPoll map[string]string
 }
 
 // MemberView is one member as a screen shows them.
@@ -335,6 +345,7 @@ type MemberView struct {
 type Seat struct {
 	room  *Room
 	m     *member
+	role  Role // fixed at join: a later join of the same member changes nothing here
 	ready chan struct{}
 
 	mu     sync.Mutex
@@ -365,7 +376,7 @@ func (s *Seat) Latest() Snapshot {
 }
 
 // Role is the seat's role, fixed when it joined.
-func (s *Seat) Role() Role { return s.m.role }
+func (s *Seat) Role() Role { return s.role }
 
 // ID is the seat's member ID.
 func (s *Seat) ID() string { return s.m.id }
@@ -402,7 +413,7 @@ func (s *Seat) do(f func(r *Room) error) error {
 
 func (s *Seat) instructor(f func(r *Room) error) error {
 	return s.do(func(r *Room) error {
-		if s.m.role != Instructor {
+		if s.role != Instructor {
 			return ErrNotInstructor
 		}
 		return f(r)
@@ -432,6 +443,11 @@ func (s *Seat) SetName(name string) (string, error) {
 
 func (r *Room) nameTaken(name string, self *member) bool {
 	for _, m := range r.members {
+		// A keyless member who left can never come back as themselves, so
+		// their name is free again.
+		if m.sessions == 0 && strings.HasPrefix(m.id, "session:") {
+			continue
+		}
 		if m != self && strings.EqualFold(m.name, name) {
 			return true
 		}
@@ -501,7 +517,7 @@ func (s *Seat) SetSpot(spot string) error {
 func (s *Seat) RaiseHand(up bool) error {
 	return s.do(func(r *Room) error {
 		s.m.hand = up
-		r.quiet("hand", s.m, map[string]any{"up": up})
+		r.quiet("hand", s.m, map[string]any{"up": up}, s.m)
 		return nil
 	})
 }
@@ -518,8 +534,9 @@ func (s *Seat) ClearHand(id string) error {
 }
 
 // Kick removes a member's sessions; they may come back unless ban is set,
-// in which case neither their key nor (for a keyless student) their address
-// may join again while the server runs.
+// in which case their key may not join this class again, and for a keyless
+// student no keyless student from their address may (students with keys
+// from the same address are unaffected).
 func (s *Seat) Kick(id string, ban bool) error {
 	return s.instructor(func(r *Room) error {
 		m := r.members[id]

@@ -306,3 +306,75 @@ func TestQuietEventsWakeOnlyWhoTheyConcern(t *testing.T) {
 	default:
 	}
 }
+
+func TestKeylessBanSparesTheRestOfTheNAT(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "instructor", Instructor)
+	troll, _ := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9"})
+	if err := in.Kick("session:1", true); err != nil {
+		t.Fatal(err)
+	}
+	troll.Leave()
+	if _, err := r.Join(Identity{ID: "session:2", Addr: "10.0.0.9"}); err != ErrBanned {
+		t.Errorf("another keyless session from the banned address: %v", err)
+	}
+	if _, err := r.Join(Identity{ID: "key:ada", Addr: "10.0.0.9"}); err != nil {
+		t.Errorf("a student with a key behind the same NAT was turned away: %v", err)
+	}
+	if _, err := r.Join(Identity{ID: "instructor", Role: Instructor, Addr: "10.0.0.9"}); err != nil {
+		t.Errorf("the instructor behind the same NAT was turned away: %v", err)
+	}
+}
+
+func TestReopenedPollKeepsRevealedAnswers(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "instructor", Instructor)
+	a := join(t, r, "key:a", Student)
+	q1 := PollSpec{Chapter: "tokens", ID: "q1", Choices: []string{"x", "y"}, Correct: 1}
+	q2 := PollSpec{Chapter: "tokens", ID: "q2", Choices: []string{"x", "y"}}
+	_ = in.OpenPoll(q1)
+	_ = a.Answer(Answer{Choice: 1})
+	_ = in.RevealPoll()
+	_ = in.ClosePoll()
+	if got := in.Latest().Class.LastPoll("tokens"); got != "q1" {
+		t.Errorf("LastPoll = %q", got)
+	}
+	_ = in.OpenPoll(q1) // the same question again: still revealed, answers final
+	if p := in.Latest().Class.Poll; !p.Revealed || p.Answered != 1 {
+		t.Errorf("reopened poll: %+v", p)
+	}
+	if err := a.Answer(Answer{Choice: 0}); err != ErrBadAnswer {
+		t.Errorf("changing a revealed answer: %v", err)
+	}
+	q1.Correct = 0 // asked about other values: a new question
+	_ = in.OpenPoll(q1)
+	if p := in.Latest().Class.Poll; p.Revealed || p.Answered != 0 {
+		t.Errorf("a changed question kept old answers: %+v", p)
+	}
+	_ = in.OpenPoll(q2)
+	if got := in.Latest().Class.LastPoll("tokens"); got != "q2" {
+		t.Errorf("LastPoll = %q", got)
+	}
+}
+
+func TestRoleIsFixedAtJoin(t *testing.T) {
+	r := newRoom()
+	st := join(t, r, "key:x", Student)
+	join(t, r, "key:x", Instructor) // the same member, somehow, as instructor
+	if st.Role() != Student || st.SetLock(true) != ErrNotInstructor {
+		t.Error("a student seat gained the instructor's role from a later join")
+	}
+}
+
+func TestNamesLoseLookalikesAndZalgo(t *testing.T) {
+	for in, want := range map[string]string{
+		"✩ Prof ⋆ 🟊": "Prof",
+		"Zóe":       "Zóe",
+		"Ź̂̃̄̅a":    "Ź̂a",
+		"́lone":      "lone",
+	} {
+		if got := CleanName(in); got != want {
+			t.Errorf("CleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package room
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -56,8 +57,9 @@ type Event struct {
 // write and returns.
 type Journal interface {
 	// Record is called after each change with the event, the room's state
-	// and the members the change touched.
-	Record(ev Event, state Saved, members []SavedMember)
+	// (nil when the change left it as it was, e.g. a member's position) and
+	// the members the change touched.
+	Record(ev Event, state *Saved, members []SavedMember)
 }
 
 // save is the room's state as Saved. Callers hold r.mu.
@@ -109,7 +111,12 @@ func (r *Room) record(kind string, actor *member, data map[string]any, touched .
 			ms = append(ms, m.save())
 		}
 	}
-	r.cfg.Journal.Record(ev, r.save(), ms)
+	var state *Saved
+	if kind != "position" {
+		saved := r.save()
+		state = &saved
+	}
+	r.cfg.Journal.Record(ev, state, ms)
 }
 
 // Restore loads a saved class into an empty room (at start-up, before anyone
@@ -140,6 +147,10 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 		r.tallies[ch] = maps.Clone(t)
 	}
 	for _, p := range s.Polls {
+		if _, ok := r.cfg.Validate(p.Spec.Chapter, "", ""); !ok || p.Spec.ID == "" ||
+			p.Spec.Kind == MultipleChoice && (len(p.Spec.Choices) < 2 || len(p.Spec.Choices) > 9) {
+			continue
+		}
 		rec := &pollRecord{spec: p.Spec, open: p.Open, revealed: p.Revealed, answers: maps.Clone(p.Answers)}
 		if rec.answers == nil {
 			rec.answers = map[string]Answer{}
@@ -153,7 +164,10 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 		r.banned[b] = true
 	}
 	for _, sm := range members {
-		m := &member{id: sm.ID, name: sm.Name, role: sm.Role, joined: sm.FirstSeen, active: sm.LastSeen,
+		if sm.ID == "" || strings.HasPrefix(sm.ID, "session:") {
+			continue // a keyless member can never be recognised again
+		}
+		m := &member{id: sm.ID, name: CleanName(sm.Name), role: sm.Role, joined: sm.FirstSeen, active: sm.LastSeen,
 			pos: sm.Position, answers: maps.Clone(sm.Answers), contrib: maps.Clone(sm.Votes)}
 		if m.answers == nil {
 			m.answers = map[string]Answer{}
