@@ -363,7 +363,9 @@ func (p *Parallel) drawCluster(th *ui.Theme, plan sim.ParallelPlan, sel int, spo
 	var lines []string
 	for node := range sim.ClusterNodes {
 		rowText := make([]strings.Builder, rows)
-		label := []string{fmt.Sprintf("node %d", node), "NVLink", "", ""}
+		// The links are named on the line between the nodes; the rows under
+		// a node hold its GPUs' layers and memory.
+		label := []string{fmt.Sprintf("node %d", node), "", "", ""}
 		for r := range rows {
 			rowText[r].WriteString(th.Subtle.Render(ui.PadRight(label[r], margin)))
 		}

@@ -438,6 +438,9 @@ func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot strin
 	}
 	head := ui.Fit(th.Header.Render("2 · Reward model")+th.Subtle.Render(" · Bradley–Terry, "+source+"  ")+th.Badge(ui.Computed), width, 1)
 
+	// On a short screen the prompt line goes and the table follows the
+	// answers without a gap, so all six pairs stay in view.
+	compact := height < 16
 	var resp []string
 	resp = append(resp, th.Strong.Render("Prompt ")+"My script crashes with KeyError: 'name'. What should I do?")
 	for i, r := range p.responses {
@@ -498,6 +501,11 @@ func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot strin
 		table = strings.Join(scores, "\n")
 	}
 	table = ui.Fit(table, width, max(len(pairs), len(scores)))
+	if compact {
+		// One block, no gaps: the heading, the prompt, the answers, the votes.
+		head += "\n" + responses + "\n" + table
+		responses, table = "", ""
+	}
 
 	note := th.Subtle.Render(ui.Wrap(fmt.Sprintf("Each pair also counts %.1f pretend votes each way, so one vote "+
 		"cannot send a score to infinity and no votes leave every score at 0. P(1st) is the fit's "+
