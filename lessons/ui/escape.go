@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -37,17 +38,18 @@ func VisibleRune(r rune, showSpace bool) string {
 		return string(rune(0x2400 + r))
 	case r == 0x7f:
 		return "␡"
-	case r == unicode.ReplacementChar:
-		return "�"
 	case r >= 0x80 && r < 0xa0, isFormat(r):
-		return "¤"
+		// The same escape the tokenizer's chips use (sim.Token.Visible),
+		// so one pasted character reads the same in the field and the chips.
+		return fmt.Sprintf(`\u%04x`, r)
 	}
 	return string(r)
 }
 
 // isFormat reports the invisible characters that change how the text around
-// them is shown: bidi marks and overrides, zero-width joiners excepted (they
-// are part of emoji), and other Cf characters.
+// them is shown: bidi marks and overrides and other Cf characters, with the
+// zero-width joiner and variation selectors excepted in a text field (they
+// hold emoji together; the chips show them escaped, as tokens of their own).
 func isFormat(r rune) bool {
 	if r == 0x200d || r == 0xfe0f || r == 0xfe0e {
 		return false
