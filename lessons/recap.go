@@ -38,37 +38,58 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 	}
 	straw := len(tk.Encode("strawberry"))
 
-	// Chapter 2's default preset.
-	gpt2, ok := sim.ArchPreset("GPT-2 small")
-	if !ok {
-		return nil, fmt.Errorf("recap: no GPT-2 small preset")
+	// Every figure below is read at its chapter's own defaults, through
+	// that chapter's own code, so the recap follows if a default changes.
+	st, err := NewStack()
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
 	}
-	params := gpt2.Params().Total
+	arch := st.arch(Defaults(st.Controls()))
+	params := arch.Params().Total
+	stackName := arch.Name
 
-	// Chapter 3's default: the coreference head, query "it", T = 1, masked.
+	at, err := NewAttention()
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
+	}
+	av := Defaults(at.Controls())
+	head, _ := at.head(av)
+	rows := sim.Attention(head, av.Float("temp"), av.Bool("mask"))
 	var trophy float64
-	toks := sim.AttentionTokens()
-	for _, h := range sim.AttentionHeads() {
-		if h.Name != "coreference" {
-			continue
-		}
-		rows := sim.Attention(h, 1, true)
-		for j, t := range toks {
-			if t == "trophy" && len(rows) > 0 && j < len(rows[len(rows)-1].Weights) {
-				trophy = rows[len(rows)-1].Weights[j]
+	if r := at.row(av, ""); r >= 0 && r < len(rows) {
+		for j, t := range at.tokens {
+			if t == "trophy" && j < len(rows[r].Weights) {
+				trophy = rows[r].Weights[j]
 			}
 		}
 	}
 
-	// Chapter 4's default: Chinchilla, 70B parameters at 20 tokens each.
-	flops := sim.TrainingFLOPs(70e9, 70e9*20)
-	optN, optD := sim.ChinchillaFit().Optimal(flops)
+	sc, err := NewScaling()
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
+	}
+	scv := Defaults(sc.Controls())
+	run := sc.run(scv)
+	flops := run.c
+	runName := "This run"
+	if c, ok := ControlByKey(sc, "preset"); ok {
+		runName = c.Display(scv["preset"])
+	}
+	optN, optD := run.fit.Optimal(flops)
 
-	// Chapter 5's default timeline: 4 stages, 8 micro-batches.
-	bubble := sim.BubbleFraction(4, 8)
+	par, err := NewParallel()
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
+	}
+	pv := Defaults(par.Controls())
+	bubble := sim.BubbleFraction(pv.Int("stages"), pv.Int("micro"))
 
-	// Chapter 6's reasoning step: 20% success a try, 8 tries.
-	pass := sim.PassAtK(0.2, 8)
+	pt, err := NewPosttrain(tk)
+	if err != nil {
+		return nil, fmt.Errorf("recap: %w", err)
+	}
+	ptv := Defaults(pt.Controls())
+	pass := sim.PassAtK(ptv.Float("p"), ptv.Int("k"))
 
 	// Chapters 7 and 8 are read at their own controls' defaults, so the
 	// recap follows them if the defaults change.
@@ -93,25 +114,29 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 			figure: fmt.Sprintf("%d tokens", straw), short: "“strawberry” = %s", badge: ui.Computed},
 		{n: 2, id: "stack", title: "A stack of identical blocks",
 			idea:   "Parameters live in one block repeated, mostly in its matrices.",
-			fact:   "GPT-2 small has %s parameters.",
-			figure: numCount(params), short: "GPT-2 small: %s", badge: ui.Computed},
+			fact:   stackName + " has %s parameters.",
+			figure: numCount(params), short: stackName + ": %s", badge: ui.Computed},
 		{n: 3, id: "attention", title: "The act of looking back",
 			idea:   "Each token takes a softmax-weighted mix of the tokens before it.",
 			fact:   "The coreference head puts %s of “it”'s attention on “trophy”.",
 			figure: fmt.Sprintf("%.0f%%", 100*trophy), short: "“it” → “trophy”: %s", badge: ui.Illustrative},
 		{n: 4, id: "scaling", title: "The scaling laws",
 			idea:   "Loss falls as a power law in size and data; a budget has a best split.",
-			fact:   "Chinchilla's " + numSci(flops) + " FLOPs are best spent, by the fitted law, on %s.",
+			fact:   runName + "'s " + numSci(flops) + " FLOPs are best spent, by the fitted law, on %s.",
 			figure: fmt.Sprintf("%s parameters and %s tokens", numShort(optN), numShort(optD)),
 			short:  "optimum: %s", badge: ui.Estimate},
 		{n: 5, id: "parallel", title: "A thousand machines, one mind",
-			idea:   "GPUs split the data, the layers or the matrices, and waiting costs time.",
-			fact:   "A 4-stage pipeline with 8 micro-batches sits idle %s of each step.",
-			figure: fmt.Sprintf("%.1f%%", 100*bubble), short: "bubble at p=4, m=8: %s", badge: ui.Computed},
+			idea: "GPUs split the data, the layers or the matrices, and waiting costs time.",
+			fact: fmt.Sprintf("A %d-stage pipeline with %d micro-batches sits idle %%s of each step.",
+				pv.Int("stages"), pv.Int("micro")),
+			figure: fmt.Sprintf("%.1f%%", 100*bubble),
+			short:  fmt.Sprintf("bubble at p=%d, m=%d: %%s", pv.Int("stages"), pv.Int("micro")), badge: ui.Computed},
 		{n: 6, id: "posttrain", title: "Teaching it to be helpful",
-			idea:   "Fine-tuning, rewards and RL turn a next-word predictor into an assistant.",
-			fact:   "With a 20%% chance a try, 8 checked tries succeed %s of the time.",
-			figure: fmt.Sprintf("%.1f%%", 100*pass), short: "pass@8 at 20%%: %s", badge: ui.Computed},
+			idea: "Fine-tuning, rewards and RL turn a next-word predictor into an assistant.",
+			fact: fmt.Sprintf("With a %.0f%%%% chance a try, %d checked tries succeed %%s of the time.",
+				100*ptv.Float("p"), ptv.Int("k")),
+			figure: fmt.Sprintf("%.1f%%", 100*pass),
+			short:  fmt.Sprintf("pass@%d at %.0f%%%%: %%s", ptv.Int("k"), 100*ptv.Float("p")), badge: ui.Computed},
 		{n: 7, id: "sampling", title: "The moment of speech",
 			idea:   "Probabilities are reshaped, the tail is cut, and one word is drawn.",
 			fact:   fmt.Sprintf("At T = %g and top-p %g, %%s can be said.", sv.Float("temperature"), sv.Float("top_p")),
