@@ -435,12 +435,7 @@ func TestInstructorKeyMustBeProven(t *testing.T) {
 // spinning on a closed window-change channel.
 func TestClosedChannelEndsTheSession(t *testing.T) {
 	r := start(t, t.TempDir())
-	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
-		HostKeyCallback: gossh.FixedHostKey(r.srv.HostKey()), Timeout: 5 * time.Second}
-	client, err := gossh.Dial("tcp", r.addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := rawStudent(t, r.addr, r.srv.HostKey())
 	defer client.Close()
 	sess, err := client.NewSession()
 	if err != nil {

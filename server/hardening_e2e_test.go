@@ -128,12 +128,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // forwarding and X11 are refused.
 func TestOnlyShellsAreServed(t *testing.T) {
 	r := start(t, t.TempDir())
-	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
-		HostKeyCallback: gossh.FixedHostKey(r.srv.HostKey()), Timeout: 5 * time.Second}
-	client, err := gossh.Dial("tcp", r.addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := rawStudent(t, r.addr, r.srv.HostKey())
 	defer client.Close()
 	sess, err := client.NewSession()
 	if err != nil {
@@ -234,6 +229,19 @@ func TestEscapesInNamesNeverReachOthers(t *testing.T) {
 	}
 }
 
+// rawStudent connects a student with a fresh key and no terminal emulator,
+// for tests about the SSH layer itself.
+func rawStudent(t *testing.T, addr string, hostKey gossh.PublicKey) *gossh.Client {
+	t.Helper()
+	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
+		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second}
+	client, err := gossh.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return client
+}
+
 // heapInUse is the live heap after a full collection.
 func heapInUse() uint64 {
 	runtime.GC()
@@ -274,12 +282,7 @@ func TestStalledClientMemoryIsBounded(t *testing.T) {
 // then leave with ctrl+c or by dropping the connection.
 func churnOnce(t *testing.T, addr string, hostKey gossh.PublicKey, clean bool) {
 	t.Helper()
-	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
-		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second}
-	client, err := gossh.Dial("tcp", addr, cfg)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
+	client := rawStudent(t, addr, hostKey)
 	defer client.Close()
 	sess, err := client.NewSession()
 	if err != nil {
@@ -352,20 +355,4 @@ func TestChurnLeavesNoLeaks(t *testing.T) {
 	if int64(h1)-int64(h0) > 8<<20 {
 		t.Errorf("heap grew by %d MiB over %d cycles", (int64(h1)-int64(h0))>>20, cycles)
 	}
-}
-
-// churnHold connects like churnOnce and stays until the test ends.
-func churnHold(t *testing.T, addr string, hostKey gossh.PublicKey) {
-	cfg := &gossh.ClientConfig{User: "student", Auth: []gossh.AuthMethod{gossh.PublicKeys(sshtest.NewKey(t))},
-		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second}
-	client, err := gossh.Dial("tcp", addr, cfg)
-	if err != nil {
-		return
-	}
-	sess, _ := client.NewSession()
-	sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{})
-	out, _ := sess.StdoutPipe()
-	sess.Shell()
-	go io.Copy(io.Discard, out)
-	t.Cleanup(func() { client.Close() })
 }
