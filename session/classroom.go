@@ -15,8 +15,14 @@ import (
 	"github.com/expedition-llm/expedition/session/room"
 )
 
-// applySnapshot takes the room's newest state.
+// applySnapshot takes the room's newest state. A snapshot older than the
+// one on screen is dropped: the forwarding goroutine may deliver one it read
+// just before this session's own action was applied (act reads the room at
+// once), and going back to it would undo that action on this screen.
 func (m *Model) applySnapshot(s room.Snapshot) {
+	if s.Class == nil || m.snap.Class != nil && s.Class.Version < m.snap.Class.Version {
+		return
+	}
 	m.snap = s
 	if m.locked() {
 		// A lock pulls everyone back in step.
@@ -60,7 +66,7 @@ func (m *Model) restorePosition() {
 
 // roomUpdate handles a new snapshot from the room.
 func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
-	if s.Class == nil {
+	if s.Class == nil || m.snap.Class != nil && s.Class.Version < m.snap.Class.Version {
 		return nil
 	}
 	wasLocked := m.locked()
