@@ -3,6 +3,7 @@ package lessons
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,43 @@ func checkFits(t *testing.T, name, out string, w, h int) {
 	for i, l := range lines {
 		if lw := lipgloss.Width(l); lw > w {
 			t.Errorf("%s: line %d is %d cells wide, more than %d: %q", name, i, lw, w, ansi.Strip(l))
+		}
+	}
+}
+
+// TestPollsAreWellFormed checks what every chapter's questions owe the
+// classroom, at the chapter's defaults: one to three of them, a correct
+// choice that exists (or -1 for an opinion), at most nine choices (a digit
+// answers), and a finite truth for estimates. Chapters test their own
+// answers beside their code.
+func TestPollsAreWellFormed(t *testing.T) {
+	c := mustCatalog(t)
+	for i := 0; i < c.Len(); i++ {
+		l := c.At(i)
+		p, ok := l.(Poller)
+		if !ok {
+			continue
+		}
+		polls := p.Polls(Defaults(l.Controls()))
+		if len(polls) < 1 || len(polls) > 3 {
+			t.Errorf("%s: %d polls, want 1 to 3", l.ID(), len(polls))
+		}
+		ids := map[string]bool{}
+		for _, q := range polls {
+			if q.ID == "" || ids[q.ID] || q.Question == "" {
+				t.Errorf("%s: poll %q has no question, or an empty or repeated ID", l.ID(), q.ID)
+			}
+			ids[q.ID] = true
+			switch q.Kind {
+			case MultipleChoice:
+				if len(q.Choices) < 2 || len(q.Choices) > 9 || q.Correct < -1 || q.Correct >= len(q.Choices) {
+					t.Errorf("%s/%s: %d choices, correct %d", l.ID(), q.ID, len(q.Choices), q.Correct)
+				}
+			case Estimate:
+				if math.IsNaN(q.Truth) || math.IsInf(q.Truth, 0) {
+					t.Errorf("%s/%s: truth %v", l.ID(), q.ID, q.Truth)
+				}
+			}
 		}
 	}
 }
