@@ -33,23 +33,25 @@ const roleExtension = "expedition-role@expedition"
 // is the instructor under any user name; without a file, whoever answers
 // the start-up token as user "instructor" is.
 type auth struct {
-	log   *log.Logger
-	keys  map[string]bool // instructor key fingerprints
-	token string          // "" when an instructors file is in use
+	log      *log.Logger
+	refusals *refusals
+	keys     map[string]bool // instructor key fingerprints
+	token    string          // "" when an instructors file is in use
 
 	mu       sync.Mutex
 	failures map[string]*failure // by client IP
 	now      func() time.Time
 }
 
+// failure is one address's token attempts since its last success.
 type failure struct {
-	count int
-	last  time.Time
+	tries int       // attempts begun, counted before they are checked
+	last  time.Time // when the latest began
 }
 
-// throttle settings: after freeFailures wrong tokens from one address each
-// further attempt waits twice as long (up to maxDelay), and past
-// lockFailures the address is refused outright until a quiet lockFor.
+// throttle settings: after freeFailures tries from one address each further
+// try waits twice as long (up to maxDelay), and past lockFailures the
+// address is refused outright until lockFor after its last try.
 const (
 	freeFailures = 3
 	lockFailures = 10
@@ -57,8 +59,8 @@ const (
 	lockFor      = 10 * time.Minute
 )
 
-func newAuth(logger *log.Logger, instructorsFile string) (*auth, error) {
-	a := &auth{log: logger, keys: map[string]bool{}, failures: map[string]*failure{}, now: time.Now}
+func newAuth(logger *log.Logger, refused *refusals, instructorsFile string) (*auth, error) {
+	a := &auth{log: logger, refusals: refused, keys: map[string]bool{}, failures: map[string]*failure{}, now: time.Now}
 	if instructorsFile == "" {
 		a.token = newToken()
 		return a, nil
@@ -119,10 +121,15 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 		return false
 	}
 	ip := hostOf(ctx.RemoteAddr())
-	if wait, locked := a.delay(ip); locked {
-		a.log.Warn("instructor login refused: too many wrong tokens", "addr", ip)
+	wait, until := a.begin(ip)
+	if !until.IsZero() {
+		a.refusals.note("instructor login refused: too many wrong tokens", ip)
+		// A challenge with no questions shows its instruction: the person
+		// at the keyboard reads why instead of a bare "Permission denied".
+		_, _ = ask("Expedition", lockedText(until), nil, nil)
 		return false
-	} else if wait > 0 {
+	}
+	if wait > 0 {
 		time.Sleep(wait)
 	}
 	answers, err := ask(InstructorUser, "Expedition instructor login", []string{"Instructor token: "}, []bool{false})
@@ -131,7 +138,6 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 	}
 	given := strings.ToLower(strings.TrimSpace(answers[0]))
 	if subtle.ConstantTimeCompare([]byte(given), []byte(a.token)) != 1 {
-		a.fail(ip)
 		a.log.Warn("wrong instructor token", "addr", ip)
 		return false
 	}
@@ -147,45 +153,50 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 	return true
 }
 
-// delay is how long the next attempt from ip waits, or locked when it is
-// refused outright.
-func (a *auth) delay(ip string) (time.Duration, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	f := a.failures[ip]
-	if f == nil {
-		return 0, false
-	}
-	if a.now().Sub(f.last) > lockFor {
-		delete(a.failures, ip)
-		return 0, false
-	}
-	if f.count >= lockFailures {
-		return 0, true
-	}
-	if f.count < freeFailures {
-		return 0, false
-	}
-	return min(time.Second<<(f.count-freeFailures), maxDelay), false
+// lockedText is what a locked-out instructor reads.
+func lockedText(until time.Time) string {
+	return fmt.Sprintf("Instructor login is locked for your address until %s UTC: %d wrong tokens in a row. "+
+		"Students can still join. To teach now, restart the server for a new token, "+
+		"or list your key in a file and start with --instructors.", until.UTC().Format("15:04"), lockFailures)
 }
 
-func (a *auth) fail(ip string) {
+// begin counts a token attempt from ip before it is checked, so a flood of
+// simultaneous guesses cannot all slip in before the first failure is
+// recorded. It says how long this attempt waits first, or, when the address
+// has used all its tries, until when it is locked out.
+func (a *auth) begin(ip string) (wait time.Duration, lockedUntil time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	now := a.now()
 	f := a.failures[ip]
+	if f != nil && now.Sub(f.last) > lockFor {
+		f = nil
+	}
 	if f == nil {
+		a.forgetOld(now)
 		f = &failure{}
 		a.failures[ip] = f
 	}
-	f.count++
-	f.last = a.now()
-	// Forget the oldest addresses rather than grow without bound under a
-	// flood of addresses.
-	if len(a.failures) > 10000 {
-		for k, v := range a.failures {
-			if a.now().Sub(v.last) > lockFor {
-				delete(a.failures, k)
-			}
+	if f.tries >= lockFailures {
+		return 0, f.last.Add(lockFor)
+	}
+	f.tries++
+	f.last = now
+	if f.tries <= freeFailures {
+		return 0, time.Time{}
+	}
+	return min(time.Second<<(f.tries-freeFailures-1), maxDelay), time.Time{}
+}
+
+// forgetOld drops addresses quiet for lockFor rather than grow without
+// bound under a flood of addresses. Callers hold a.mu.
+func (a *auth) forgetOld(now time.Time) {
+	if len(a.failures) < 10000 {
+		return
+	}
+	for k, v := range a.failures {
+		if now.Sub(v.last) > lockFor {
+			delete(a.failures, k)
 		}
 	}
 }

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"charm.land/ssh"
-	"charm.land/wish/v2"
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// logMiddleware logs each connection's arrival and departure, with who it
-// was: the key's fingerprint, or "keyless".
+// logMiddleware logs each session's arrival and departure, with who it was:
+// the key's fingerprint, or "keyless". It runs after the rate limit and the
+// capacity check, which log their refusals once per address per interval,
+// and what the client chose (user name, TERM) is cut and escaped.
 func (s *Server) logMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
@@ -20,10 +21,11 @@ func (s *Server) logMiddleware(next ssh.Handler) ssh.Handler {
 		if pk := sess.PublicKey(); pk != nil {
 			id = gossh.FingerprintSHA256(pk)
 		}
-		s.log.Info("connect", "user", sess.User(), "addr", sess.RemoteAddr().String(), "key", id,
-			"pty", hasPty, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
+		user := clientText(sess.User())
+		s.log.Info("connect", "user", user, "addr", sess.RemoteAddr().String(), "key", id,
+			"pty", hasPty, "term", clientText(pty.Term), "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
 		next(sess)
-		s.log.Info("disconnect", "user", sess.User(), "addr", sess.RemoteAddr().String(),
+		s.log.Info("disconnect", "user", user, "addr", sess.RemoteAddr().String(),
 			"after", time.Since(start).Round(time.Second).String())
 	}
 }
@@ -35,8 +37,8 @@ func (s *Server) capacityMiddleware(next ssh.Handler) ssh.Handler {
 		n := s.active.Add(1)
 		defer s.active.Add(-1)
 		if n > int64(s.cfg.MaxSessions) {
-			s.log.Warn("class full", "max", s.cfg.MaxSessions, "addr", sess.RemoteAddr().String())
-			wish.Fatalln(sess, fmt.Sprintf("The class is full (%d students). Please try again later.", s.cfg.MaxSessions))
+			s.refusals.note("class full", hostOf(sess.RemoteAddr()), "max", s.cfg.MaxSessions)
+			refuse(sess, fmt.Sprintf("The class is full (%d students). Please try again later.", s.cfg.MaxSessions))
 			return
 		}
 		next(sess)
@@ -52,12 +54,12 @@ func (s *Server) terminalMiddleware(next ssh.Handler) ssh.Handler {
 			join = JoinLine(net.JoinHostPort(hostForJoin(tcp), portOf(sess.LocalAddr().String())))
 		}
 		if _, _, ok := sess.Pty(); !ok {
-			wish.Fatalln(sess, "Expedition is a full-screen tour and needs a terminal. Connect with: "+
+			refuse(sess, "Expedition is a full-screen tour and needs a terminal. Connect with: "+
 				"ssh -t"+join[len("ssh"):])
 			return
 		}
 		if len(sess.Command()) > 0 {
-			wish.Fatalln(sess, "Expedition takes no commands. Connect with: "+join)
+			refuse(sess, "Expedition takes no commands. Connect with: "+join)
 			return
 		}
 		next(sess)
@@ -73,3 +75,25 @@ func hostForJoin(addr *net.TCPAddr) string {
 	}
 	return addr.IP.String()
 }
+
+// onePty reads the session's PTY once, as the session starts, and hands the
+// rest of the chain a session that answers Pty() from that reading.
+// charm.land/ssh writes the PTY's window without a lock when a window
+// change arrives, so every later read would race with the client's
+// resizes; the window's later sizes come through the channel Pty returns.
+func onePty(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		pty, winch, ok := sess.Pty()
+		next(&ptySession{Session: sess, pty: pty, winch: winch, ok: ok})
+	}
+}
+
+// ptySession is a session whose Pty() is the reading onePty took.
+type ptySession struct {
+	ssh.Session
+	pty   ssh.Pty
+	winch <-chan ssh.Window
+	ok    bool
+}
+
+func (p *ptySession) Pty() (ssh.Pty, <-chan ssh.Window, bool) { return p.pty, p.winch, p.ok }

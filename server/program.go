@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
-	"charm.land/wish/v2"
 	"charm.land/wish/v2/bubbletea"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -37,61 +37,72 @@ func (s *Server) identityOf(sess ssh.Session) room.Identity {
 
 // liveSession is one running program, as the server sees it for shutdown.
 type liveSession struct {
-	program *tea.Program
-	once    sync.Once
+	program  *tea.Program
+	once     sync.Once
+	farewell atomic.Pointer[string]
 }
 
-// notify sends the shutdown notice without ever blocking the caller: a
-// stalled client's program may not take messages until its connection is
-// closed, and the send ends then.
-func (ls *liveSession) notify(text string) {
+// end asks the session to show text and close (the server restarting, an
+// idle timeout); once the program is gone the server writes text again on
+// the terminal's own screen, where it stays. The first reason wins. It never
+// blocks the caller: a stalled client's program may not take messages until
+// its connection is closed, and the send ends then.
+func (ls *liveSession) end(text string) {
 	ls.once.Do(func() {
-		go ls.program.Send(session.ShutdownMsg{Text: text})
+		ls.farewell.Store(&text)
+		go ls.program.Send(session.EndMsg{Text: text})
 	})
 }
 
 // programMiddleware runs one Bubble Tea program per session. It is written
 // here rather than taken from wish's bubbletea middleware so the server owns
-// the program's lifecycle: registration for shutdown, a 0×0 window taken as
-// 80×24, what the student reads when the program ends, and logging through
-// the server's logger (wish's logs every ordinary disconnect as an error).
+// the program's lifecycle: registration for shutdown, the terminal's size
+// clamped before the renderer allocates for it, the idle timeout, what the
+// student reads when the program ends, and logging through the server's
+// logger (wish's logs every ordinary disconnect as an error).
 func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		pty, winch, _ := sess.Pty()
 		w, h := pty.Window.Width, pty.Window.Height
 		seat, err := s.room.Join(s.identityOf(sess))
 		if err != nil {
-			wish.Fatalln(sess, "You have been removed from this class.")
+			refuse(sess, "You have been removed from this class.")
 			return
 		}
 		defer seat.Leave()
 		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, User: sess.User(), Renders: s.renders,
 			OnPanic: func(v any, stack []byte) {
-				s.log.Error("panic in a session", "user", sess.User(), "addr", sess.RemoteAddr().String(),
+				s.log.Error("panic in a session", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String(),
 					"panic", fmt.Sprint(v), "stack", string(stack))
 			}})
+		act := newActivity(sess)
+		keys := newKeyPacer()
+		drawW, drawH := session.ClampSize(w, h)
 		opts := append(bubbletea.MakeOptions(sess),
+			tea.WithInput(act),
+			tea.WithOutput(act),
 			tea.WithContext(sess.Context()),
 			tea.WithoutSignalHandler(),
+			// The renderer allocates a cell buffer for the window it is
+			// given: never the client's size as sent, always the clamp.
+			tea.WithWindowSize(drawW, drawH),
 			// WithFilter replaces MakeOptions' filter, so it repeats its
-			// ctrl+z guard (suspending would stop the whole server), and
-			// turns the 0×0 window some clients report into 80×24 before
-			// the renderer sees it: at 0×0 nothing would ever be drawn.
+			// ctrl+z guard (suspending would stop the whole server); it
+			// also paces keys and clamps any window size on its way to
+			// the renderer.
 			tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 				switch msg := msg.(type) {
 				case tea.SuspendMsg:
 					return tea.ResumeMsg{}
+				case tea.KeyPressMsg:
+					return keys.filter(msg)
 				case tea.WindowSizeMsg:
-					if msg.Width <= 0 || msg.Height <= 0 {
-						return tea.WindowSizeMsg{Width: 80, Height: 24}
-					}
+					cw, ch := session.ClampSize(msg.Width, msg.Height)
+					return tea.WindowSizeMsg{Width: cw, Height: ch}
 				}
 				return msg
 			}),
 		)
-		if w <= 0 || h <= 0 {
-			opts = append(opts, tea.WithWindowSize(80, 24))
-		}
 		p := tea.NewProgram(m, opts...)
 		ls := &liveSession{program: p}
 		s.mu.Lock()
@@ -103,36 +114,25 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			s.mu.Unlock()
 		}()
 		if s.closing.Load() {
-			wish.Fatalln(sess, ShutdownText)
+			refuse(sess, ShutdownText)
 			return
 		}
 
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
-		go func() {
-			// A panic here would otherwise take the whole server down.
-			defer func() {
-				if r := recover(); r != nil {
-					s.log.Error("panic forwarding window size", "panic", r, "stack", string(debug.Stack()))
-					p.Kill()
-				}
-			}()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case win, ok := <-winch:
-					if !ok {
-						// The client closed the session channel but may keep
-						// the connection (ssh ControlMaster): end the program
-						// rather than read a closed channel forever.
-						p.Quit()
-						return
-					}
-					p.Send(tea.WindowSizeMsg{Width: win.Width, Height: win.Height})
-				}
-			}
-		}()
+		// Window sizes reach the program coalesced and paced: a storm of
+		// window changes costs a frame per ResizeEvery, not one per change.
+		// The model hears the size as sent (to say it is too large); the
+		// renderer only ever the clamped one.
+		watchSizes(ctx, winch, func(win ssh.Window) {
+			p.Send(session.TerminalSizeMsg{Width: win.Width, Height: win.Height})
+			cw, ch := session.ClampSize(win.Width, win.Height)
+			p.Send(tea.WindowSizeMsg{Width: cw, Height: ch})
+		}, func() {
+			// The client closed the session channel but may keep the
+			// connection (ssh ControlMaster): end the program.
+			p.Quit()
+		})
 
 		// The room's news reaches the program through the seat's one-slot
 		// mailbox; only this goroutine ever waits on a slow client.
@@ -147,18 +147,39 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			}
 		}()
 
+		// A session with nothing crossing its terminal either way for the
+		// idle timeout is told so and closed, before the SSH layer would
+		// cut it without a word.
+		go func() {
+			t := time.NewTicker(idleCheckEvery(s.cfg.IdleTimeout))
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-t.C:
+					if act.idleFor(now) >= s.cfg.IdleTimeout {
+						ls.end(idleText(s.cfg.IdleTimeout))
+						return
+					}
+				}
+			}
+		}()
+
 		_, err = p.Run()
 		p.Kill()
 		switch {
 		case errors.Is(err, tea.ErrProgramPanic):
-			s.log.Error("session ended by a panic", "user", sess.User(), "addr", sess.RemoteAddr().String())
-			wish.Fatalln(sess, "Sorry, something broke in this session and it had to close. "+
+			s.log.Error("session ended by a panic", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String())
+			refuse(sess, "Sorry, something broke in this session and it had to close. "+
 				"The class goes on: reconnect to rejoin.")
 			return
+		case ls.farewell.Load() != nil:
+			tell(sess, *ls.farewell.Load())
 		case s.closing.Load():
-			wish.Println(sess, ShutdownText)
+			tell(sess, ShutdownText)
 		case err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled):
-			s.log.Warn("session ended with an error", "user", sess.User(), "err", err)
+			s.log.Warn("session ended with an error", "user", clientText(sess.User()), "err", err)
 		}
 		next(sess)
 	}

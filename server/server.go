@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,10 +20,8 @@ import (
 	"charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	"charm.land/wish/v2/ratelimiter"
 	"charm.land/wish/v2/recover"
 	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/time/rate"
 
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/session"
@@ -108,6 +107,10 @@ type Server struct {
 	store   *store.Store
 	renders *session.Renders
 
+	gate     *gate
+	limiter  *sessionLimiter
+	refusals *refusals
+
 	active  atomic.Int64
 	closing atomic.Bool
 	stop    chan struct{} // closed at shutdown; ends the refresh loop
@@ -127,7 +130,8 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
-	a, err := newAuth(logger, cfg.Instructors)
+	refused := newRefusals(logger)
+	a, err := newAuth(logger, refused, cfg.Instructors)
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
@@ -143,6 +147,9 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		auth:     a,
 		store:    db,
 		renders:  session.NewRenders(256),
+		gate:     newGate(startupsPerAddr(cfg.ConnBurst)),
+		limiter:  newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
+		refusals: refused,
 		stop:     make(chan struct{}),
 		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db}),
 		sessions: map[*liveSession]struct{}{},
@@ -156,6 +163,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		s.room.Restore(saved, members)
 		logger.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
+	db.Watch(s.savingTrouble)
 	srv, err := wish.NewServer(
 		wish.WithAddress(cfg.Listen),
 		// Passing the signer ourselves keeps wish from writing a key into
@@ -163,21 +171,26 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		func(srv *ssh.Server) error { srv.AddHostKey(key); return nil },
 		wish.WithPublicKeyAuth(a.publicKey),
 		wish.WithKeyboardInteractiveAuth(a.keyboardInteractive),
-		wish.WithIdleTimeout(cfg.IdleTimeout),
+		// Sessions tell the student and close at the idle timeout
+		// themselves; the SSH layer's own cut is the backstop.
+		wish.WithIdleTimeout(cfg.IdleTimeout+idleGrace),
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = HandshakeTimeout
+			srv.ConnCallback = s.connCallback
 			// Sessions only: no direct-tcpip (port forwarding) or other
 			// channel types, and a filter on what a session may ask for.
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionHandler}
 			return nil
 		},
 		wish.WithMiddleware(
-			// The last listed runs first: recover wraps everything.
+			// The last listed runs first: recover wraps everything, then
+			// the limits turn sessions away before anything is logged.
 			s.programMiddleware,
 			s.terminalMiddleware,
-			s.capacityMiddleware,
-			ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), cfg.ConnBurst, 10000)),
 			s.logMiddleware,
+			s.capacityMiddleware,
+			s.rateMiddleware,
+			onePty,
 			recover.MiddlewareWithLogger(printfLogger{logger}),
 		),
 	)
@@ -264,7 +277,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("shutting down", "sessions", len(live))
 	for _, ls := range live {
-		ls.notify(ShutdownText)
+		ls.end(ShutdownText)
 	}
 	err := s.ssh.Shutdown(ctx)
 	if err != nil {
@@ -280,6 +293,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if left > 0 {
 		s.log.Warn("sessions still ending at close", "sessions", left)
 	}
+	s.room.Refresh() // positions waiting for their once-a-second save
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -299,6 +313,31 @@ func (s *Server) refreshLoop() {
 			s.room.Refresh()
 		}
 	}
+}
+
+// savingTrouble hears from the store when saving the class starts failing
+// (err) and when it works again (nil): the instructor reads it on screen,
+// since a class that is silently not saved is lost at the next restart.
+func (s *Server) savingTrouble(err error) {
+	if err != nil {
+		s.log.Error("the class is not being saved", "err", err)
+		s.room.SetAlert("The class is not being saved (" + shortError(err) + "): check the disk")
+		return
+	}
+	s.log.Info("saving the class works again")
+	s.room.SetAlert("")
+}
+
+// shortError is an error's last words, enough for a one-line alert.
+func shortError(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		msg = msg[i+2:]
+	}
+	if r := []rune(msg); len(r) > 28 {
+		msg = string(r[:27]) + "…"
+	}
+	return msg
 }
 
 // InstructorToken is the token that makes "ssh instructor@host" the

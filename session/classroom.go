@@ -77,6 +77,7 @@ func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
 		prevPoll = m.snap.Class.Poll
 	}
 	m.applySnapshot(s)
+	m.loadRoster()
 	if m.following && !m.instructor() && s.Class.Chapter != prev && m.overlay == overlayContents {
 		// A follower browsing the contents goes where the class goes.
 		m.overlay = overlayNone
@@ -233,6 +234,7 @@ func (m *Model) classKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.overlay = overlayDashboard
 			m.cursor = 0
 			m.now = time.Now()
+			m.loadRoster()
 			return dashTick(), true
 		case "s":
 			m.nextSpot()
@@ -454,6 +456,9 @@ func (m *Model) statusLine(w int) string {
 	}
 	c := m.snap.Class
 	if m.instructor() {
+		if c.Alert != "" {
+			return ui.Fit(m.th.Warn.Render("⚠ "+c.Alert), w, 1)
+		}
 		if c.Spot != "" {
 			return ui.Fit(m.th.Accent.Render("spotlight on "+m.spotLabel(c.Spot)+" · s next · S clear"), w, 1)
 		}
@@ -586,12 +591,24 @@ func dashTick() tea.Cmd {
 
 func (m *Model) students() []room.MemberView {
 	var out []room.MemberView
-	for _, v := range m.snap.Roster {
+	for _, v := range m.roster {
 		if v.Role != room.Instructor {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// loadRoster reads the roster for the dashboard, which asks for it only
+// while it is open: the room builds it on demand rather than with every
+// change.
+func (m *Model) loadRoster() {
+	if m.overlay != overlayDashboard || m.seat == nil {
+		return
+	}
+	if roster, err := m.seat.Roster(); err == nil {
+		m.roster = roster
+	}
 }
 
 func (m *Model) dashboardKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -642,6 +659,11 @@ func (m *Model) dashboardView(w, h int) string {
 		}
 	}
 	var b strings.Builder
+	rows := max(h-5, 1)
+	if c != nil && c.Alert != "" {
+		b.WriteString(m.th.Warn.Render(ui.Fit("⚠ "+c.Alert, w, 1)) + "\n")
+		rows = max(rows-1, 1)
+	}
 	counts := fmt.Sprintf("%d students connected · %d following · %d exploring · %d hands up",
 		connected, following, connected-following, hands)
 	if c != nil && c.Poll != nil {
@@ -651,7 +673,6 @@ func (m *Model) dashboardView(w, h int) string {
 	b.WriteString("\n\n")
 	nameW := room.MaxNameWidth + 1
 	b.WriteString(m.th.Subtle.Render(ui.PadRight("name", nameW) + ui.PadRight("status", 8) + ui.PadRight("where", 28) + ui.PadRight("hand", 6) + ui.PadRight("answer", 8) + "idle"))
-	rows := max(h-5, 1)
 	start := 0
 	if m.cursor >= rows {
 		start = m.cursor - rows + 1
@@ -678,7 +699,11 @@ func (m *Model) dashboardView(w, h int) string {
 			ans = "✓"
 		}
 		idle := now.Sub(v.Active).Round(time.Second)
-		line := ui.PadRight(v.Name, nameW) + ui.PadRight(status, 8) + ui.PadRight(where, 28) + ui.PadRight(hand, 6) + ui.PadRight(ans, 8) + idle.String()
+		name := v.Name
+		if name == "" {
+			name = "(joining)"
+		}
+		line := ui.PadRight(name, nameW) + ui.PadRight(status, 8) + ui.PadRight(where, 28) + ui.PadRight(hand, 6) + ui.PadRight(ans, 8) + idle.String()
 		b.WriteString("\n")
 		if i == m.cursor {
 			b.WriteString(m.th.Selected.Render(ui.PadRight(line, w)))

@@ -26,22 +26,19 @@ import (
 	"github.com/expedition-llm/expedition/session/room"
 )
 
-// MinWidth and MinHeight are the smallest terminal a chapter is drawn in;
-// below it the screen asks for a bigger window and ignores keys.
-const (
-	MinWidth  = 80
-	MinHeight = 24
-)
-
 // sidebarMin is the width from which controls move to a column on the right.
 const sidebarMin = 110
 
-// ShutdownMsg tells a session the server is going away: it shows Text and
-// ends shortly after.
-type ShutdownMsg struct{ Text string }
+// EndMsg tells a session it is being ended (the server restarting, an idle
+// timeout): it shows Text and ends shortly after.
+type EndMsg struct{ Text string }
 
 // RoomMsg carries the room's newest snapshot for this session's seat.
 type RoomMsg struct{ Snap room.Snapshot }
+
+// KeysDroppedMsg tells a session that keys arrived faster than anyone types
+// and the server dropped some, so the student reads why.
+type KeysDroppedMsg struct{}
 
 type quitSoonMsg struct{}
 
@@ -83,7 +80,11 @@ type Model struct {
 	keys ui.KeyMap
 	help help.Model
 
+	// width and height are the size the screen is drawn at; termW and termH
+	// the terminal's size as the client reports it, which may be larger
+	// than anything the server will draw (see ClampSize).
 	width, height int
+	termW, termH  int
 
 	// chapter and values are this member's own position: the whole state
 	// when alone, the explore state of a student who broke away.
@@ -103,6 +104,7 @@ type Model struct {
 	draws     uint64    // how many times this session gave to a class activity
 	now       time.Time // the dashboard's clock, set when it opens and on each tick
 	snap      room.Snapshot
+	roster    []room.MemberView // the dashboard's, read while it is open
 	following bool
 	naming    *ui.TextField // the name prompt, nil once named
 	pollField *ui.TextField // a number being typed for an estimate poll
@@ -157,11 +159,10 @@ func New(o Options) *Model {
 	return m
 }
 
+// resize takes the terminal's size as the client reports it.
 func (m *Model) resize(w, h int) {
-	if w <= 0 || h <= 0 {
-		w, h = 80, 24
-	}
-	m.width, m.height = w, h
+	m.termW, m.termH = w, h
+	m.width, m.height = ClampSize(w, h)
 }
 
 // Init implements tea.Model.
@@ -182,14 +183,23 @@ func (m *Model) reportPanic() {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	defer m.reportPanic()
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
+	case TerminalSizeMsg:
 		m.resize(msg.Width, msg.Height)
+	case KeysDroppedMsg:
+		m.notice = "Too many keys at once: the extra were ignored"
+	case tea.WindowSizeMsg:
+		// The server sends the clamped size the screen is drawn at right
+		// after the terminal's own (TerminalSizeMsg); anything else is a
+		// terminal's size as it is.
+		if w, h := ClampSize(m.termW, m.termH); w != msg.Width || h != msg.Height {
+			m.resize(msg.Width, msg.Height)
+		}
 	case tea.ColorProfileMsg:
 		mono := msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 		if mono != m.th.Mono {
 			m.th = ui.NewTheme(mono)
 		}
-	case ShutdownMsg:
+	case EndMsg:
 		m.closing = msg.Text
 		m.field, m.naming, m.pollField = nil, nil, nil
 		return m, quitAfter(700 * time.Millisecond)
@@ -200,10 +210,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case dashTickMsg:
 		if m.overlay == overlayDashboard {
 			m.now = msg.now
+			m.loadRoster()
 			return m, dashTick()
 		}
 	case tea.PasteMsg:
-		if m.closing == "" && !m.tooSmall() {
+		if m.closing == "" && !m.offSize() {
 			m.paste(msg.Content)
 		}
 	case tea.KeyPressMsg:
@@ -215,8 +226,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func quitAfter(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return quitSoonMsg{} })
 }
-
-func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
 
 // shownChapter is the index of the chapter on screen: the room's for the
 // instructor and for a following student, the member's own otherwise.
@@ -356,7 +365,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if k == "ctrl+c" {
 		return tea.Quit
 	}
-	if m.closing != "" || m.tooSmall() {
+	if m.closing != "" || m.offSize() {
 		return nil
 	}
 	if m.seat != nil {
@@ -577,8 +586,7 @@ func (m *Model) View() tea.View {
 
 func (m *Model) render() string {
 	w, h := m.width, m.height
-	if m.tooSmall() {
-		msg := fmt.Sprintf("Terminal too small: now %d×%d, need %d×%d", w, h, MinWidth, MinHeight)
+	if msg := m.sizeNotice(); msg != "" {
 		if w < lipgloss.Width(msg) {
 			msg = ui.Wrap(msg, w)
 		}

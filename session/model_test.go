@@ -173,7 +173,7 @@ func TestScreenFits(t *testing.T) {
 
 func TestShutdownMessage(t *testing.T) {
 	m := newModel(t, 80, 24)
-	_, cmd := m.Update(ShutdownMsg{Text: "The server is shutting down."})
+	_, cmd := m.Update(EndMsg{Text: "The server is shutting down."})
 	if cmd == nil {
 		t.Fatal("shutdown did not schedule the end of the session")
 	}

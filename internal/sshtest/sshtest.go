@@ -68,6 +68,8 @@ type options struct {
 	answers []string
 	width   int
 	height  int
+	screenW int // the emulator's size when it differs from the PTY's
+	screenH int
 	term    string
 	env     [][2]string
 	hostKey gossh.PublicKey
@@ -99,6 +101,11 @@ func WithKeyboardInteractive(answers ...string) Option {
 // Zero values are sent to the server as they are (a 0x0 window, as OpenSSH
 // sends when run from a non-terminal); the emulator then uses 80x24.
 func WithSize(w, h int) Option { return func(o *options) { o.width, o.height = w, h } }
+
+// WithScreen sets the emulator's size apart from the PTY's, for a PTY far
+// larger than any real screen (65535×65535): the server draws at most its
+// clamp, and the test reads that corner.
+func WithScreen(w, h int) Option { return func(o *options) { o.screenW, o.screenH = w, h } }
 
 // WithTerm sets the TERM sent with the PTY request (default xterm-256color).
 func WithTerm(term string) Option { return func(o *options) { o.term = term } }
@@ -307,6 +314,9 @@ func Dial(t testing.TB, addr string, opts ...Option) *Client {
 	}
 
 	ew, eh := o.width, o.height
+	if o.screenW > 0 && o.screenH > 0 {
+		ew, eh = o.screenW, o.screenH
+	}
 	if ew <= 0 || eh <= 0 {
 		ew, eh = defaultWidth, defaultHeight
 	}
@@ -523,6 +533,15 @@ func (c *Client) Resize(w, h int) {
 	c.emu.Resize(w, h)
 	c.gen++
 	c.emuMu.Unlock()
+	if err := c.sess.WindowChange(h, w); err != nil {
+		c.t.Fatalf("sshtest: window change to %dx%d: %v", w, h, err)
+	}
+}
+
+// ReportSize sends a window-change request for w×h without resizing the
+// emulator, as a client lying about its size would.
+func (c *Client) ReportSize(w, h int) {
+	c.t.Helper()
 	if err := c.sess.WindowChange(h, w); err != nil {
 		c.t.Fatalf("sshtest: window change to %dx%d: %v", w, h, err)
 	}

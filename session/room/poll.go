@@ -55,10 +55,60 @@ type pollRecord struct {
 	open     bool
 	revealed bool
 	answers  map[string]Answer // by member ID
+	// counts (per choice) and estimates (sorted) are the answers tallied,
+	// kept up to date answer by answer so a snapshot need not count them
+	// again. Both are replaced, never changed in place: published views
+	// share them.
+	counts    []int
+	estimates []float64
+}
+
+// newPollRecord makes the record of spec holding answers.
+func newPollRecord(spec PollSpec, answers map[string]Answer) *pollRecord {
+	p := &pollRecord{spec: spec, answers: map[string]Answer{}}
+	p.spec.Choices = slices.Clone(spec.Choices)
+	p.counts = make([]int, len(spec.Choices))
+	for id, a := range answers {
+		p.answers[id] = a
+		if spec.Kind == MultipleChoice {
+			if a.Choice >= 0 && a.Choice < len(p.counts) {
+				p.counts[a.Choice]++
+			}
+		} else {
+			p.estimates = append(p.estimates, a.Number)
+		}
+	}
+	sort.Float64s(p.estimates)
+	return p
+}
+
+// set records member id's answer a, replacing theirs if they had one.
+func (p *pollRecord) set(id string, a Answer) {
+	prev, had := p.answers[id]
+	p.answers[id] = a
+	if p.spec.Kind == MultipleChoice {
+		counts := slices.Clone(p.counts)
+		if had && prev.Choice >= 0 && prev.Choice < len(counts) {
+			counts[prev.Choice]--
+		}
+		counts[a.Choice]++
+		p.counts = counts
+		return
+	}
+	est := make([]float64, 0, len(p.estimates)+1)
+	est = append(est, p.estimates...)
+	if had {
+		if i, ok := slices.BinarySearch(est, prev.Number); ok {
+			est = slices.Delete(est, i, i+1)
+		}
+	}
+	i, _ := slices.BinarySearch(est, a.Number)
+	p.estimates = slices.Insert(est, i, a.Number)
 }
 
 // PollView is a poll as a screen shows it. Counts and Estimates are nil for
-// students until the instructor reveals them.
+// students until the instructor reveals them. A view and its slices are
+// shared by every seat: never change them.
 type PollView struct {
 	Spec     PollSpec
 	Open     bool
@@ -70,24 +120,17 @@ type PollView struct {
 	Estimates []float64
 }
 
+// view is the poll for a snapshot. Its slices are shared with the record
+// and with every other view: readers must not change them.
 func (p *pollRecord) view(instructor bool) *PollView {
 	v := &PollView{Spec: p.spec, Open: p.open, Revealed: p.revealed, Answered: len(p.answers)}
-	v.Spec.Choices = slices.Clone(p.spec.Choices)
 	if !instructor && !p.revealed {
 		return v
 	}
 	if p.spec.Kind == MultipleChoice {
-		v.Counts = make([]int, len(p.spec.Choices))
-		for _, a := range p.answers {
-			if a.Choice >= 0 && a.Choice < len(v.Counts) {
-				v.Counts[a.Choice]++
-			}
-		}
+		v.Counts = p.counts
 	} else {
-		for _, a := range p.answers {
-			v.Estimates = append(v.Estimates, a.Number)
-		}
-		sort.Float64s(v.Estimates)
+		v.Estimates = p.estimates
 	}
 	return v
 }
@@ -107,10 +150,14 @@ func (s *Seat) OpenPoll(spec PollSpec) error {
 			r.poll.open = false
 		}
 		rec := r.polls[spec.key()]
-		if rec == nil || !sameQuestion(rec.spec, spec) {
+		reset := ""
+		if rec != nil && !sameQuestion(rec.spec, spec) {
+			reset = spec.key()
+		}
+		if rec == nil || reset != "" {
 			// A new question, or the same one asked about other values
 			// (another truth): answers to the old one do not carry over.
-			rec = &pollRecord{answers: map[string]Answer{}}
+			rec = newPollRecord(spec, nil)
 			r.polls[spec.key()] = rec
 			for _, m := range r.members {
 				if _, ok := m.answers[spec.key()]; ok {
@@ -124,10 +171,14 @@ func (s *Seat) OpenPoll(spec PollSpec) error {
 		// were revealed they stay revealed and final.
 		rec.spec = spec
 		rec.spec.Choices = slices.Clone(spec.Choices)
+		if len(rec.counts) != len(spec.Choices) {
+			rec = newPollRecord(rec.spec, rec.answers)
+			r.polls[spec.key()] = rec
+		}
 		rec.open = true
 		r.poll = rec
 		r.lastPoll[spec.Chapter] = spec.ID
-		r.changed("poll.open", s.m, map[string]any{"poll": spec.key()})
+		r.changed(event{kind: "poll.open", actor: s.m, data: map[string]any{"poll": spec.key()}, reset: reset})
 		return nil
 	})
 }
@@ -139,7 +190,7 @@ func (s *Seat) RevealPoll() error {
 			return ErrNoPoll
 		}
 		r.poll.revealed = true
-		r.changed("poll.reveal", s.m, map[string]any{"poll": r.poll.spec.key()})
+		r.changed(event{kind: "poll.reveal", actor: s.m, data: map[string]any{"poll": r.poll.spec.key()}})
 		return nil
 	})
 }
@@ -153,7 +204,7 @@ func (s *Seat) ClosePoll() error {
 		key := r.poll.spec.key()
 		r.poll.open = false
 		r.poll = nil
-		r.changed("poll.close", s.m, map[string]any{"poll": key})
+		r.changed(event{kind: "poll.close", actor: s.m, data: map[string]any{"poll": key}})
 		return nil
 	})
 }
@@ -182,12 +233,19 @@ func (s *Seat) Answer(a Answer) error {
 			}
 			a.Choice = 0
 		}
-		p.answers[s.m.id] = a
+		if prev, ok := p.answers[s.m.id]; ok && prev == a {
+			return nil
+		}
+		if err := s.spend(r); err != nil {
+			return err
+		}
+		p.set(s.m.id, a)
 		// Copy on write: snapshots already published hold the old map.
 		answers := maps.Clone(s.m.answers)
 		answers[p.spec.key()] = a
 		s.m.answers = answers
-		r.quiet("answer", s.m, map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number}, s.m)
+		r.quiet(event{kind: "answer", actor: s.m, data: map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number},
+			touched: []*member{s.m}, answer: &SavedAnswer{Poll: p.spec.key(), Member: s.m.id, Answer: a}})
 		return nil
 	})
 }

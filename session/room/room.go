@@ -12,10 +12,8 @@ package room
 
 import (
 	"errors"
-	"fmt"
 	"maps"
-	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +27,13 @@ var (
 	ErrBadAnswer     = errors.New("that is not an answer to this poll")
 	ErrUnknown       = errors.New("no such chapter or control")
 	ErrLeft          = errors.New("this seat has left the room")
+	// ErrTooFast refuses a student's class action past their rate: a burst
+	// a person can type, not what a script can send.
+	// (Short: a notice must fit an 80-column footer beside the badge.)
+	ErrTooFast = errors.New("slow down: wait a few seconds, then try again")
+	// ErrShareFull refuses a draw past a student's share of a pooled
+	// activity, so no one fills the class's histogram alone.
+	ErrShareFull = errors.New("you have drawn your share (" + strconv.Itoa(MaxSamplesPerMember) + ") in this chapter")
 )
 
 // Role is what a member may do.
@@ -90,9 +95,25 @@ type Room struct {
 
 	members map[string]*member
 	seats   map[*Seat]struct{}
-	banned  map[string]bool
-	// dirty is set by quiet events until the next full publish.
-	dirty bool
+	// staff are the instructors' seats: every event wakes them, so they are
+	// found without walking the class.
+	staff  map[*Seat]struct{}
+	banned map[string]bool
+	// names finds a member by folded display name, so naming costs the
+	// same in a class of three thousand as in a class of thirty.
+	names map[string]*member
+	// connected counts members with at least one live session.
+	connected int
+	// dirty is set by quiet events until the next full publish; staffDirty
+	// by changes only instructors see (positions) until the next publish
+	// that reaches them.
+	dirty, staffDirty bool
+	// moved are members whose position changed since it was last saved:
+	// positions are saved once a second at most, not once a key press.
+	moved map[*member]struct{}
+	// alert is a warning for the instructors' screens ("" for none), such
+	// as the class not being saved.
+	alert string
 }
 
 // New makes an empty room.
@@ -112,7 +133,10 @@ func New(cfg Config) *Room {
 		lastPoll: map[string]string{},
 		members:  map[string]*member{},
 		seats:    map[*Seat]struct{}{},
+		staff:    map[*Seat]struct{}{},
 		banned:   map[string]bool{},
+		names:    map[string]*member{},
+		moved:    map[*member]struct{}{},
 	}
 }
 
@@ -131,7 +155,17 @@ type member struct {
 	// contrib holds the member's votes: chapter/group → key. Replaced, never
 	// changed in place.
 	contrib map[string]string
+	// samples counts the member's pooled draws per chapter.
+	samples map[string]int
+	// seats are the member's live sessions.
+	seats []*Seat
+	// budget paces the member's class actions.
+	budget bucket
 }
+
+// keyless reports whether a member ID is a session-only identity: a student
+// without a key, who can never be recognised again once they leave.
+func keyless(id string) bool { return strings.HasPrefix(id, "session:") }
 
 // Position is where a member is, as their session reports it: following
 // the instructor or exploring on their own (and then where, with their own
@@ -149,34 +183,90 @@ func (r *Room) Join(id Identity) (*Seat, error) {
 	defer r.mu.Unlock()
 	// An address ban stops only keyless students: a whole class may share
 	// the banned student's address behind the school's NAT.
-	keyless := strings.HasPrefix(id.ID, "session:")
-	if r.banned[id.ID] || keyless && id.Role == Student && id.Addr != "" && r.banned["addr:"+id.Addr] {
+	if r.banned[id.ID] || keyless(id.ID) && id.Role == Student && id.Addr != "" && r.banned["addr:"+id.Addr] {
 		return nil, ErrBanned
 	}
 	now := r.cfg.Now()
 	m := r.members[id.ID]
+	var forget []string
 	if m == nil {
+		forget = r.makeRoom()
 		m = &member{id: id.ID, role: id.Role, joined: now, answers: map[string]Answer{},
 			pos: Position{Following: true}}
 		r.members[id.ID] = m
 	}
 	m.role = id.Role
 	m.kicked = false
+	if m.sessions == 0 {
+		r.connected++
+	}
 	m.sessions++
 	m.active = now
 	m.addr = id.Addr
 	s := &Seat{room: r, m: m, role: id.Role, ready: make(chan struct{}, 1)}
 	r.seats[s] = struct{}{}
-	r.quiet("join", m, nil, m)
+	m.seats = append(m.seats, s)
+	if s.role == Instructor {
+		r.staff[s] = struct{}{}
+	}
+	r.quiet(event{kind: "join", actor: m, touched: []*member{m}, forget: forget})
 	return s, nil
+}
+
+// makeRoom forgets the member away the longest when the roster is full, so
+// a stream of new keys cannot grow the room without end. It returns the IDs
+// forgotten. Callers hold r.mu.
+func (r *Room) makeRoom() []string {
+	if len(r.members) < MaxRoster {
+		return nil
+	}
+	var oldest *member
+	for _, m := range r.members {
+		if m.sessions == 0 && m.role == Student && (oldest == nil || m.active.Before(oldest.active)) {
+			oldest = m
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	r.drop(oldest)
+	if keyless(oldest.id) {
+		return nil
+	}
+	return []string{oldest.id}
+}
+
+// drop takes a member off the roster. Their answers stay in the polls they
+// answered. Callers hold r.mu.
+func (r *Room) drop(m *member) {
+	delete(r.members, m.id)
+	delete(r.moved, m)
+	if k := nameKey(m.name); r.names[k] == m {
+		delete(r.names, k)
+	}
+}
+
+// event is one change as the room records it.
+type event struct {
+	kind    string
+	actor   *member
+	data    map[string]any
+	touched []*member
+	// state is set when the change is to what Saved holds (chapter, values,
+	// lock, spotlight, tallies, polls, bans).
+	state  bool
+	answer *SavedAnswer
+	reset  string
+	forget []string
 }
 
 // changed bumps the version, records the event and publishes to every
 // seat: for what the whole class sees (chapter, values, lock, polls).
 // Callers hold r.mu.
-func (r *Room) changed(kind string, actor *member, data map[string]any, touched ...*member) {
+func (r *Room) changed(e event) {
 	r.version++
-	r.record(kind, actor, data, touched...)
+	e.state = true
+	r.record(e)
 	r.publish(nil)
 }
 
@@ -185,50 +275,68 @@ func (r *Room) changed(kind string, actor *member, data map[string]any, touched 
 // instructors, and leaves the head count and tallies on everyone else's
 // screen to the next Refresh. A thousand students answering at once would
 // otherwise redraw a thousand screens a thousand times. Callers hold r.mu.
-func (r *Room) quiet(kind string, actor *member, data map[string]any, touched ...*member) {
+func (r *Room) quiet(e event) {
 	r.version++
-	r.record(kind, actor, data, touched...)
-	r.publish(touched)
+	r.record(e)
+	r.publish(e.touched)
 	r.dirty = true
 }
 
-// Refresh publishes to every seat if a quiet event has happened since the
-// last full publish. The server calls it about once a second.
+// Refresh saves the positions that moved and publishes what quiet events
+// changed since the last full publish: to every seat if the class's counts
+// moved, to the instructors if only positions did. The server calls it
+// about once a second.
 func (r *Room) Refresh() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.dirty {
+	r.saveMoved()
+	switch {
+	case r.dirty:
 		r.publish(nil)
+	case r.staffDirty:
+		r.publish([]*member{})
 	}
 }
 
 // publish builds one snapshot for students and one for instructors and
 // drops the right one, with the seat's own view, into the mailboxes of
-// every seat (only for nil) or of instructors and the members in only.
-// Callers hold r.mu.
+// every seat (only nil) or of the instructors and the seats of the members
+// in only. It walks only the seats it wakes, so a quiet event costs the same
+// however large the class. Callers hold r.mu.
 func (r *Room) publish(only []*member) {
 	if only == nil {
 		r.dirty = false
 	}
-	var student *Class
-	var teacher *Class
-	var roster []MemberView
-	for s := range r.seats {
-		if s.role != Instructor && only != nil && !slices.Contains(only, s.m) {
-			continue
-		}
+	r.staffDirty = false
+	var student, teacher *Class
+	post := func(s *Seat) {
 		if s.role == Instructor {
 			if teacher == nil {
 				teacher = r.class(true)
-				roster = r.roster()
 			}
-			s.post(Snapshot{Class: teacher, Me: r.view(s.m), Roster: roster})
-			continue
+			s.post(Snapshot{Class: teacher, Me: r.view(s.m)})
+			return
 		}
 		if student == nil {
 			student = r.class(false)
 		}
 		s.post(Snapshot{Class: student, Me: r.view(s.m)})
+	}
+	if only == nil {
+		for s := range r.seats {
+			post(s)
+		}
+		return
+	}
+	for s := range r.staff {
+		post(s)
+	}
+	for _, m := range only {
+		for _, s := range m.seats {
+			if s.role != Instructor {
+				post(s)
+			}
+		}
 	}
 }
 
@@ -242,7 +350,7 @@ func (r *Room) class(instructor bool) *Class {
 		Locked:    r.locked,
 		Spot:      r.spot,
 		Tallies:   make(map[string]map[string]int, len(r.tallies)),
-		Connected: 0,
+		Connected: r.connected,
 	}
 	for ch, v := range r.values {
 		c.Values[ch] = maps.Clone(v)
@@ -250,21 +358,30 @@ func (r *Room) class(instructor bool) *Class {
 	for ch, t := range r.tallies {
 		c.Tallies[ch] = maps.Clone(t)
 	}
-	for _, m := range r.members {
-		if m.sessions > 0 {
-			c.Connected++
-			if m.role == Instructor && c.Instructor == "" {
-				c.Instructor = m.name
-			}
-		}
-	}
+	c.Instructor = r.leadName()
 	if r.poll != nil {
 		c.Poll = r.poll.view(instructor)
 	}
 	if instructor {
 		c.lastPoll = maps.Clone(r.lastPoll)
+		c.Alert = r.alert
 	}
 	return c
+}
+
+// leadName is the name of the instructor who has been here longest (a class
+// may have two). Callers hold r.mu.
+func (r *Room) leadName() string {
+	var lead *member
+	for s := range r.staff {
+		if m := s.m; lead == nil || m.joined.Before(lead.joined) || m.joined.Equal(lead.joined) && m.id < lead.id {
+			lead = m
+		}
+	}
+	if lead == nil {
+		return ""
+	}
+	return lead.name
 }
 
 // view is a member as a snapshot shows them. Answers and Position are
@@ -282,28 +399,12 @@ func (r *Room) view(m *member) MemberView {
 	return v
 }
 
-func (r *Room) roster() []MemberView {
-	out := make([]MemberView, 0, len(r.members))
-	for _, m := range r.members {
-		out = append(out, r.view(m))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Role != out[j].Role {
-			return out[i].Role > out[j].Role
-		}
-		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
-	})
-	return out
-}
-
 // Snapshot is what one seat sees after a change.
 type Snapshot struct {
 	// Class is shared by every seat of the same role; never modify it.
 	Class *Class
 	// Me is this seat's member.
 	Me MemberView
-	// Roster lists every member; only instructors get it.
-	Roster []MemberView
 }
 
 // Class is the room state everyone sees.
@@ -321,6 +422,9 @@ type Class struct {
 	Connected int
 	// Instructor is the connected instructor's name ("" if none).
 	Instructor string
+	// Alert is a warning for the instructor ("" for none; never set for
+	// students), e.g. that the class is not being saved.
+	Alert string
 
 	lastPoll map[string]string
 }
@@ -339,311 +443,4 @@ type MemberView struct {
 	Position Position
 	Joined   time.Time
 	Active   time.Time
-}
-
-// Seat is one session's place in the room; every action goes through it.
-type Seat struct {
-	room  *Room
-	m     *member
-	role  Role // fixed at join: a later join of the same member changes nothing here
-	ready chan struct{}
-
-	mu     sync.Mutex
-	latest Snapshot
-	left   bool
-}
-
-// post puts snap in the seat's one-slot mailbox, replacing whatever was
-// unread: a slow reader skips straight to the newest state.
-func (s *Seat) post(snap Snapshot) {
-	s.mu.Lock()
-	s.latest = snap
-	s.mu.Unlock()
-	select {
-	case s.ready <- struct{}{}:
-	default:
-	}
-}
-
-// Ready signals that a new snapshot is waiting.
-func (s *Seat) Ready() <-chan struct{} { return s.ready }
-
-// Latest is the newest snapshot for this seat.
-func (s *Seat) Latest() Snapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.latest
-}
-
-// Role is the seat's role, fixed when it joined.
-func (s *Seat) Role() Role { return s.role }
-
-// ID is the seat's member ID.
-func (s *Seat) ID() string { return s.m.id }
-
-// Leave takes the seat out of the room; the member stays on the roster as
-// away, so a reconnect restores them.
-func (s *Seat) Leave() {
-	r := s.room
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s.left {
-		return
-	}
-	s.left = true
-	delete(r.seats, s)
-	s.m.sessions--
-	if s.m.sessions <= 0 {
-		s.m.hand = false
-	}
-	r.quiet("leave", s.m, nil, s.m)
-}
-
-// do runs f under the room lock for a seat still in the room.
-func (s *Seat) do(f func(r *Room) error) error {
-	r := s.room
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s.left {
-		return ErrLeft
-	}
-	s.m.active = r.cfg.Now()
-	return f(r)
-}
-
-func (s *Seat) instructor(f func(r *Room) error) error {
-	return s.do(func(r *Room) error {
-		if s.role != Instructor {
-			return ErrNotInstructor
-		}
-		return f(r)
-	})
-}
-
-// SetName sets the seat's display name, cleaned and made unique in the room
-// (a clash gets a number). It returns the name as others will see it.
-func (s *Seat) SetName(name string) (string, error) {
-	var out string
-	err := s.do(func(r *Room) error {
-		base := CleanName(name)
-		if base == "" {
-			base = "student"
-		}
-		out = base
-		for n := 2; r.nameTaken(out, s.m); n++ {
-			suffix := fmt.Sprintf(" %d", n)
-			out = truncateName(base, MaxNameWidth-len(suffix)) + suffix
-		}
-		s.m.name = out
-		r.quiet("name", s.m, map[string]any{"name": out}, s.m)
-		return nil
-	})
-	return out, err
-}
-
-func (r *Room) nameTaken(name string, self *member) bool {
-	for _, m := range r.members {
-		// A keyless member who left can never come back as themselves, so
-		// their name is free again.
-		if m.sessions == 0 && strings.HasPrefix(m.id, "session:") {
-			continue
-		}
-		if m != self && strings.EqualFold(m.name, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// SetChapter moves the class to chapter.
-func (s *Seat) SetChapter(chapter string) error {
-	return s.instructor(func(r *Room) error {
-		if _, ok := r.cfg.Validate(chapter, "", ""); !ok {
-			return ErrUnknown
-		}
-		if r.chapter != chapter {
-			r.chapter = chapter
-			r.spot = ""
-			r.changed("chapter", s.m, map[string]any{"chapter": chapter})
-		}
-		return nil
-	})
-}
-
-// SetValues sets some of a chapter's control values for the class (several
-// at once, because a preset moves many dials).
-func (s *Seat) SetValues(chapter string, vals map[string]string) error {
-	return s.instructor(func(r *Room) error {
-		if _, ok := r.cfg.Validate(chapter, "", ""); !ok {
-			return ErrUnknown
-		}
-		next := maps.Clone(r.values[chapter])
-		if next == nil {
-			next = map[string]string{}
-		}
-		for k, v := range vals {
-			canon, ok := r.cfg.Validate(chapter, k, v)
-			if !ok {
-				return ErrUnknown
-			}
-			next[k] = canon
-		}
-		r.values[chapter] = next
-		r.changed("values", s.m, map[string]any{"chapter": chapter, "values": maps.Clone(vals)})
-		return nil
-	})
-}
-
-// SetLock locks or frees the class: locked, everyone follows and students'
-// controls do nothing.
-func (s *Seat) SetLock(locked bool) error {
-	return s.instructor(func(r *Room) error {
-		r.locked = locked
-		r.changed("lock", s.m, map[string]any{"locked": locked})
-		return nil
-	})
-}
-
-// SetSpot points everyone at an element of the current chapter ("" clears).
-func (s *Seat) SetSpot(spot string) error {
-	return s.instructor(func(r *Room) error {
-		r.spot = spot
-		r.changed("spot", s.m, map[string]any{"spot": spot})
-		return nil
-	})
-}
-
-// RaiseHand raises or lowers the seat's hand.
-func (s *Seat) RaiseHand(up bool) error {
-	return s.do(func(r *Room) error {
-		s.m.hand = up
-		r.quiet("hand", s.m, map[string]any{"up": up}, s.m)
-		return nil
-	})
-}
-
-// ClearHand lowers a member's hand.
-func (s *Seat) ClearHand(id string) error {
-	return s.instructor(func(r *Room) error {
-		if m := r.members[id]; m != nil {
-			m.hand = false
-			r.quiet("hand", s.m, map[string]any{"member": id, "up": false}, m)
-		}
-		return nil
-	})
-}
-
-// Kick removes a member's sessions; they may come back unless ban is set,
-// in which case their key may not join this class again, and for a keyless
-// student no keyless student from their address may (students with keys
-// from the same address are unaffected).
-func (s *Seat) Kick(id string, ban bool) error {
-	return s.instructor(func(r *Room) error {
-		m := r.members[id]
-		if m == nil || m.role == Instructor {
-			return ErrUnknown
-		}
-		m.kicked = true
-		m.hand = false
-		if ban {
-			r.banned[id] = true
-			if strings.HasPrefix(id, "session:") && m.addr != "" {
-				r.banned["addr:"+m.addr] = true
-			}
-		}
-		r.quiet("kick", s.m, map[string]any{"member": id, "ban": ban}, m)
-		return nil
-	})
-}
-
-// Report records where the seat's member is, for the dashboard and for a
-// reconnect. It wakes only instructors' screens (students never see it).
-func (s *Seat) Report(p Position) error {
-	return s.do(func(r *Room) error {
-		s.m.pos = p
-		// Not a change the class sees: no new version, but the member is
-		// saved so a reconnect after a restart finds them where they were.
-		r.record("position", s.m, nil, s.m)
-		r.publish([]*member{s.m})
-		return nil
-	})
-}
-
-// Touch marks the member active now (a key press), for idle times.
-func (s *Seat) Touch() {
-	_ = s.do(func(*Room) error { return nil })
-}
-
-// Contribute adds to a class tally of chapter. Without a group the key
-// counts once more (a pooled sample); with one it is the member's vote in
-// that group, replacing their previous one (an empty key withdraws it), so
-// voting twice never counts twice. Locked or not, a class activity is open
-// to everyone.
-func (s *Seat) Contribute(chapter, group, key string) error {
-	return s.do(func(r *Room) error {
-		if _, ok := r.cfg.Validate(chapter, "", ""); !ok || len(key) > 64 || len(group) > 64 || group == "" && key == "" {
-			return ErrUnknown
-		}
-		t := maps.Clone(r.tallies[chapter])
-		if t == nil {
-			t = map[string]int{}
-		}
-		if key != "" && len(t) >= 256 && t[key] == 0 {
-			return ErrUnknown
-		}
-		if group != "" {
-			slot := chapter + "/" + group
-			prev := s.m.contrib[slot]
-			if prev == key {
-				return nil
-			}
-			if prev != "" {
-				if t[prev]--; t[prev] <= 0 {
-					delete(t, prev)
-				}
-			}
-			contrib := maps.Clone(s.m.contrib)
-			if contrib == nil {
-				contrib = map[string]string{}
-			}
-			if key == "" {
-				delete(contrib, slot)
-			} else {
-				contrib[slot] = key
-			}
-			s.m.contrib = contrib
-		}
-		if key != "" {
-			t[key]++
-		}
-		r.tallies[chapter] = t
-		r.quiet("contribute", s.m, map[string]any{"chapter": chapter, "group": group, "key": key}, s.m)
-		return nil
-	})
-}
-
-// ClearTallies empties a chapter's class tallies (and everyone's votes in
-// it), for the instructor to start an activity afresh.
-func (s *Seat) ClearTallies(chapter string) error {
-	return s.instructor(func(r *Room) error {
-		delete(r.tallies, chapter)
-		var touched []*member
-		for _, m := range r.members {
-			for slot := range m.contrib {
-				if strings.HasPrefix(slot, chapter+"/") {
-					c := maps.Clone(m.contrib)
-					for k := range c {
-						if strings.HasPrefix(k, chapter+"/") {
-							delete(c, k)
-						}
-					}
-					m.contrib = c
-					touched = append(touched, m)
-					break
-				}
-			}
-		}
-		r.changed("tallies.clear", s.m, map[string]any{"chapter": chapter}, touched...)
-		return nil
-	})
 }

@@ -378,3 +378,19 @@ func TestNamesLoseLookalikesAndZalgo(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesLoseInvisibleLettersAndMoreStars(t *testing.T) {
+	for in, want := range map[string]string{
+		"\u3164\u3164\u3164":   "",
+		"\u2800\u2800":         "",
+		"\u115f\u1160\uffa0":   "",
+		"⚝ Prof":               "Prof",
+		"⛤Teacher⭐":            "Teacher",
+		"Ada\u3164Lovelace":    "AdaLovelace",
+		"\u2800 \u3164 Grace ": "Grace",
+	} {
+		if got := CleanName(in); got != want {
+			t.Errorf("CleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package room
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -24,10 +25,12 @@ type Saved struct {
 
 // SavedPoll is one poll and its answers by member ID.
 type SavedPoll struct {
-	Spec     PollSpec          `json:"spec"`
-	Open     bool              `json:"open"`
-	Revealed bool              `json:"revealed"`
-	Answers  map[string]Answer `json:"answers"`
+	Spec     PollSpec `json:"spec"`
+	Open     bool     `json:"open"`
+	Revealed bool     `json:"revealed"`
+	// Answers are by member ID. The room's own saves leave them out (they
+	// are journaled one by one as SavedAnswer); a journal's Load fills them.
+	Answers map[string]Answer `json:"answers,omitempty"`
 }
 
 // SavedMember is one member as remembered between connections.
@@ -40,6 +43,8 @@ type SavedMember struct {
 	Position  Position          `json:"position"`
 	Answers   map[string]Answer `json:"answers"`
 	Votes     map[string]string `json:"votes,omitempty"`
+	// Samples counts the member's pooled draws per chapter (their share).
+	Samples map[string]int `json:"samples,omitempty"`
 }
 
 // Event is one change to the room, for the append-only log: what happened,
@@ -52,14 +57,45 @@ type Event struct {
 	Data    map[string]any `json:"data,omitempty"`
 }
 
+// SavedAnswer is one member's answer to one poll (Poll is "chapter/id").
+// Answers are kept apart from the room's state so that saving an answer
+// costs the same in a class of thirty as in a class of three thousand.
+type SavedAnswer struct {
+	Poll   string `json:"poll"`
+	Member string `json:"member"`
+	Answer Answer `json:"answer"`
+}
+
+// Change is one change to the room as the journal receives it: everything
+// in it is the newest state of what it names, so a journal may merge
+// several changes into one write.
+type Change struct {
+	// Version is the room's version after the change. A change that is not
+	// an event the class sees (a member's position) keeps the version it
+	// found.
+	Version uint64
+	// Event is the log row, or nil when the change leaves none (positions,
+	// saved once a second at most).
+	Event *Event
+	// State is the room's state after the change, or nil when the change
+	// left it as it was. Its polls carry no answers: those are in Answers.
+	State *Saved
+	// Members are the members the change touched, as they are now.
+	Members []SavedMember
+	// Answers are answers given or replaced.
+	Answers []SavedAnswer
+	// ResetPolls are polls ("chapter/id") whose answers are all dropped,
+	// before this change's Answers apply: the question was asked anew.
+	ResetPolls []string
+	// Forget are members dropped from the roster for good.
+	Forget []string
+}
+
 // Journal receives every change as it happens, under the room's lock, so
-// changes arrive in order. It must not block for long: a store queues the
-// write and returns.
+// changes arrive in order. Record must never block: the room waits for no
+// disk.
 type Journal interface {
-	// Record is called after each change with the event, the room's state
-	// (nil when the change left it as it was, e.g. a member's position) and
-	// the members the change touched.
-	Record(ev Event, state *Saved, members []SavedMember)
+	Record(Change)
 }
 
 // save is the room's state as Saved. Callers hold r.mu.
@@ -81,7 +117,7 @@ func (r *Room) save() Saved {
 	keys := slices.Sorted(maps.Keys(r.polls))
 	for _, k := range keys {
 		p := r.polls[k]
-		s.Polls = append(s.Polls, SavedPoll{Spec: p.spec, Open: p.open, Revealed: p.revealed, Answers: maps.Clone(p.answers)})
+		s.Polls = append(s.Polls, SavedPoll{Spec: p.spec, Open: p.open, Revealed: p.revealed})
 	}
 	if r.poll != nil {
 		s.OpenPoll = r.poll.spec.key()
@@ -92,31 +128,39 @@ func (r *Room) save() Saved {
 
 func (m *member) save() SavedMember {
 	return SavedMember{ID: m.id, Name: m.name, Role: m.role, FirstSeen: m.joined, LastSeen: m.active,
-		Position: m.pos, Answers: maps.Clone(m.answers), Votes: maps.Clone(m.contrib)}
+		Position: m.pos, Answers: maps.Clone(m.answers), Votes: maps.Clone(m.contrib), Samples: maps.Clone(m.samples)}
 }
 
 // record tells the journal about a change. Callers hold r.mu and have
-// bumped the version.
-func (r *Room) record(kind string, actor *member, data map[string]any, touched ...*member) {
+// bumped the version if the change is an event. Keyless members are never
+// journaled as members: they can never be recognised again.
+func (r *Room) record(e event) {
 	if r.cfg.Journal == nil {
 		return
 	}
-	ev := Event{Version: r.version, At: r.cfg.Now(), Kind: kind, Data: data}
-	if actor != nil {
-		ev.Actor = actor.id
-	}
-	var ms []SavedMember
-	for _, m := range touched {
-		if m != nil {
-			ms = append(ms, m.save())
+	c := Change{Version: r.version, Forget: e.forget}
+	if e.kind != "position" {
+		c.Event = &Event{Version: r.version, At: r.cfg.Now(), Kind: e.kind, Data: e.data}
+		if e.actor != nil {
+			c.Event.Actor = e.actor.id
 		}
 	}
-	var state *Saved
-	if kind != "position" {
-		saved := r.save()
-		state = &saved
+	for _, m := range e.touched {
+		if m != nil && !keyless(m.id) {
+			c.Members = append(c.Members, m.save())
+		}
 	}
-	r.cfg.Journal.Record(ev, state, ms)
+	if e.answer != nil {
+		c.Answers = []SavedAnswer{*e.answer}
+	}
+	if e.reset != "" {
+		c.ResetPolls = []string{e.reset}
+	}
+	if e.state {
+		saved := r.save()
+		c.State = &saved
+	}
+	r.cfg.Journal.Record(c)
 }
 
 // Restore loads a saved class into an empty room (at start-up, before anyone
@@ -151,10 +195,8 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 			p.Spec.Kind == MultipleChoice && (len(p.Spec.Choices) < 2 || len(p.Spec.Choices) > 9) {
 			continue
 		}
-		rec := &pollRecord{spec: p.Spec, open: p.Open, revealed: p.Revealed, answers: maps.Clone(p.Answers)}
-		if rec.answers == nil {
-			rec.answers = map[string]Answer{}
-		}
+		rec := newPollRecord(p.Spec, validAnswers(p.Spec, p.Answers))
+		rec.open, rec.revealed = p.Open, p.Revealed
 		r.polls[p.Spec.key()] = rec
 		if p.Spec.key() == s.OpenPoll && p.Open {
 			r.poll = rec
@@ -168,10 +210,30 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 			continue // a keyless member can never be recognised again
 		}
 		m := &member{id: sm.ID, name: CleanName(sm.Name), role: sm.Role, joined: sm.FirstSeen, active: sm.LastSeen,
-			pos: sm.Position, answers: maps.Clone(sm.Answers), contrib: maps.Clone(sm.Votes)}
+			pos: sm.Position, answers: maps.Clone(sm.Answers), contrib: maps.Clone(sm.Votes), samples: maps.Clone(sm.Samples)}
 		if m.answers == nil {
 			m.answers = map[string]Answer{}
 		}
+		if old := r.members[sm.ID]; old != nil {
+			r.drop(old)
+		}
 		r.members[sm.ID] = m
+		if m.name != "" && r.names[nameKey(m.name)] == nil {
+			r.names[nameKey(m.name)] = m
+		}
 	}
+}
+
+// validAnswers keeps the saved answers that answer spec: a choice it offers,
+// or a finite number.
+func validAnswers(spec PollSpec, answers map[string]Answer) map[string]Answer {
+	out := make(map[string]Answer, len(answers))
+	for id, a := range answers {
+		if spec.Kind == MultipleChoice && (a.Choice < 0 || a.Choice >= len(spec.Choices)) ||
+			spec.Kind != MultipleChoice && (math.IsNaN(a.Number) || math.IsInf(a.Number, 0)) {
+			continue
+		}
+		out[id] = a
+	}
+	return out
 }

@@ -1,0 +1,82 @@
+package server
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"charm.land/ssh"
+)
+
+// idleGrace is how much longer than the idle timeout the SSH layer waits
+// before it cuts a silent connection itself: long enough for the session to
+// tell the student first, and still a backstop for a connection that never
+// started a session.
+const idleGrace = time.Minute
+
+// activity is a session's terminal, timed: Bubble Tea reads keys and writes
+// frames through it, so it knows when either last carried a byte.
+type activity struct {
+	ssh.Session
+	last atomic.Int64 // unix nanoseconds of the last byte either way
+}
+
+func newActivity(sess ssh.Session) *activity {
+	a := &activity{Session: sess}
+	a.last.Store(time.Now().UnixNano())
+	return a
+}
+
+func (a *activity) Read(p []byte) (int, error) {
+	n, err := a.Session.Read(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func (a *activity) Write(p []byte) (int, error) {
+	n, err := a.Session.Write(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// idleFor is how long nothing has crossed the terminal either way.
+func (a *activity) idleFor(now time.Time) time.Duration {
+	return now.Sub(time.Unix(0, a.last.Load()))
+}
+
+// idleCheckEvery is how often a session looks at its idle time: a tenth of
+// the timeout, so the notice comes at most 10% late, between 50 ms and 30 s.
+func idleCheckEvery(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, 50*time.Millisecond), 30*time.Second)
+}
+
+// idleText is what a student reads when the server closes their session
+// for silence.
+func idleText(timeout time.Duration) string {
+	return fmt.Sprintf("Closed after %s with no key pressed and nothing new on screen. "+
+		"Connect again with the same command to rejoin the class.", humanDuration(timeout))
+}
+
+// humanDuration says a duration the way a person would: "2 hours",
+// "90 minutes", "1 second".
+func humanDuration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d >= time.Second:
+		return unit(int64(d.Round(time.Second)/time.Second), "second")
+	}
+	return d.String()
+}
