@@ -403,14 +403,14 @@ func TestSavingTroubleReachesTheInstructor(t *testing.T) {
 	}
 	in.Type("2") // the class moves on; the save of it fails
 	s.WaitFor("A stack of identical blocks")
-	in.WaitFor("The class is not being saved")
-	if strings.Contains(s.Screen(), "not being saved") {
+	in.WaitFor("Saving failed: database is locked · check the disk")
+	if strings.Contains(s.Screen(), "Saving failed") {
 		t.Error("a student sees the instructor's alert")
 	}
 	if _, err := lock.Exec("COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	in.WaitGone("The class is not being saved")
+	in.WaitGone("Saving failed")
 
 	// What happened while the disk was locked was saved after all.
 	r.stop(t)

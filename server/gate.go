@@ -129,21 +129,45 @@ func (c *gateConn) Close() error {
 	return c.Conn.Close()
 }
 
-// connCallback is the server's ssh.ConnCallback: it admits the connection or
-// closes it at once with a line saying why (OpenSSH shows lines before the
+// gatedListener admits connections at the gate as they are accepted, so a
+// refused one costs an accept and a close, not a goroutine and an SSH
+// context: a flood from one address is turned away at the cost the kernel
+// sets.
+type gatedListener struct {
+	net.Listener
+	gate     *gate
+	refusals *refusals
+}
+
+// Accept returns the next admitted connection, closing the ones the gate
+// refuses with a line saying why (OpenSSH shows lines sent before the
 // version exchange only with -v, but nc and other clients show them).
-func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
-	ip := hostOf(conn.RemoteAddr())
-	t, why := s.gate.admit(ip)
-	if t == nil {
-		s.refusals.note("connection refused before the handshake: "+why, ip)
-		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+func (l *gatedListener) Accept() (net.Conn, error) {
+	for {
+		conn, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := hostOf(conn.RemoteAddr())
+		t, why := l.gate.admit(ip)
+		if t != nil {
+			return &gateConn{Conn: conn, t: t}, nil
+		}
+		l.refusals.note("connection refused before the handshake: "+why, ip)
+		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 		_, _ = conn.Write([]byte("Expedition: " + why + "; try again in a few seconds.\r\n"))
-		return nil
+		_ = conn.Close()
 	}
-	ctx.SetValue(ticketKey{}, t)
+}
+
+// connCallback is the server's ssh.ConnCallback: it puts the connection's
+// ticket and its count of open sessions in its context.
+func connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
+	if gc, ok := conn.(*gateConn); ok {
+		ctx.SetValue(ticketKey{}, gc.t)
+	}
 	ctx.SetValue(channelsKey{}, &atomic.Int32{})
-	return &gateConn{Conn: conn, t: t}
+	return conn
 }
 
 // authenticated frees the connection's place at the gate once it opens a

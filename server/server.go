@@ -176,7 +176,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		wish.WithIdleTimeout(cfg.IdleTimeout+idleGrace),
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = HandshakeTimeout
-			srv.ConnCallback = s.connCallback
+			srv.ConnCallback = connCallback
 			// Sessions only: no direct-tcpip (port forwarding) or other
 			// channel types, and a filter on what a session may ask for.
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionHandler}
@@ -242,7 +242,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	} else {
 		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
 	}
-	err := s.ssh.Serve(ln)
+	err := s.ssh.Serve(&gatedListener{Listener: ln, gate: s.gate, refusals: s.refusals})
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
 	}
@@ -321,21 +321,31 @@ func (s *Server) refreshLoop() {
 func (s *Server) savingTrouble(err error) {
 	if err != nil {
 		s.log.Error("the class is not being saved", "err", err)
-		s.room.SetAlert("The class is not being saved (" + shortError(err) + "): check the disk")
+		// Short enough for one line at 80 columns, "⚠ " included.
+		s.room.SetAlert("Saving failed: " + shortError(err) + " · check the disk")
 		return
 	}
 	s.log.Info("saving the class works again")
 	s.room.SetAlert("")
 }
 
-// shortError is an error's last words, enough for a one-line alert.
+// shortError is an error's last words, enough for a one-line alert: the
+// cause without its wrapping, and without SQLite's codes ("database is
+// locked (5) (SQLITE_BUSY)" reads "database is locked").
 func shortError(err error) string {
 	msg := err.Error()
 	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
 		msg = msg[i+2:]
 	}
-	if r := []rune(msg); len(r) > 28 {
-		msg = string(r[:27]) + "…"
+	for strings.HasSuffix(msg, ")") {
+		i := strings.LastIndex(msg, " (")
+		if i <= 0 {
+			break
+		}
+		msg = msg[:i]
+	}
+	if r := []rune(msg); len(r) > 44 {
+		msg = string(r[:43]) + "…"
 	}
 	return msg
 }

@@ -56,6 +56,10 @@ func invisible(r rune) bool {
 	return r == 0x2800 || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
+// maxNameInput is the most bytes of a name CleanName reads: 24 cells of the
+// most elaborate script, with their marks, and room for junk around them.
+const maxNameInput = 1024
+
 // maxMarks is how many combining marks one letter may carry: enough for any
 // real script, too few to stack "zalgo" text over the rows around a name.
 const maxMarks = 2
@@ -67,6 +71,10 @@ const maxMarks = 2
 // spaces fold to one; the result is cut to MaxNameWidth cells. A name with
 // nothing visible left cleans to "".
 func CleanName(s string) string {
+	if len(s) > maxNameInput {
+		// An SSH user name can be hundreds of KiB; no name needs more.
+		s = s[:maxNameInput]
+	}
 	s = ansi.Strip(s)
 	var b strings.Builder
 	space := false
