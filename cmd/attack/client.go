@@ -121,6 +121,12 @@ type term struct {
 // openTerm connects to addr as user, requests a w×h PTY and a shell, and
 // reads the output into an emulator of the same size.
 func openTerm(addr, user string, auth gossh.AuthMethod, w, h int) (*term, error) {
+	return openTermScreen(addr, user, auth, w, h, w, h)
+}
+
+// openTermScreen is openTerm with an emulator of its own size, for a PTY far
+// larger than any screen the server draws.
+func openTermScreen(addr, user string, auth gossh.AuthMethod, w, h, screenW, screenH int) (*term, error) {
 	conn, err := dial(addr, clientConfig(user, auth), setupTimeout)
 	if err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func openTerm(addr, user string, auth gossh.AuthMethod, w, h int) (*term, error)
 		_ = conn.Close()
 		return nil, fmt.Errorf("request pty %dx%d: %w", w, h, err)
 	}
-	return startShell(conn, sess, w, h, setupTimeout)
+	return startShell(conn, sess, screenW, screenH, setupTimeout)
 }
 
 // startShell starts a shell on sess, a session of conn on which the caller

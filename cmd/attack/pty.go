@@ -101,21 +101,7 @@ func openHuge(addr, user string, w, h int) (*term, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dial(addr, clientConfig(user, auth), setupTimeout)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := conn.NewSession()
-	if err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("new session: %w", err)
-	}
-	// RequestPty takes rows first, then columns.
-	if err := sess.RequestPty("xterm-256color", h, w, ptyModes); err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("request pty %dx%d: %w", w, h, err)
-	}
-	return startShell(conn, sess, min(w, cornerW), min(h, cornerH), setupTimeout)
+	return openTermScreen(addr, user, auth, w, h, min(w, cornerW), min(h, cornerH))
 }
 
 // size is a terminal size, columns × rows.
