@@ -142,9 +142,7 @@ func (a *Attention) Render(f Frame) string {
 	sel := a.row(v, f.Spot)
 	dk := headDim(h)
 
-	formula := th.Strong.Render("softmax(QKᵀ/√d_k)·V") + th.Subtle.Render(fmt.Sprintf(
-		"   %s head · d_k = %d · T = %.1f · mask %s", h.Name, dk, T, map[bool]string{true: "on", false: "off"}[causal]))
-
+	formula := a.formulaLine(th, h, dk, T, causal, width)
 	grid := a.renderGrid(th, rows, sel, dk, T, width)
 
 	var heads []string
@@ -156,15 +154,30 @@ func (a *Attention) Render(f Frame) string {
 		heads = append(heads, style.Render(mark+hangingWrap(hd.Name+" head: "+hd.Role, width-2, "  ")))
 	}
 
-	out := ui.Stack(height,
-		ui.Block{Text: th.Text.Render(ui.Wrap(attentionProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: ui.Fit(formula, width, 1), Optional: true, Priority: 5},
-		ui.Block{Text: grid},
-		ui.Block{Text: th.Subtle.Render(ui.Wrap(a.note(rows, sel, T, causal, h), width)), Optional: true, Priority: 3},
-		ui.Block{Text: strings.Join(heads, "\n"), Optional: true, Priority: 2},
-		ui.Block{Text: th.Subtle.Render(ui.Wrap(fmt.Sprintf(attentionScaleProse, dk, math.Sqrt(float64(dk))), width)), Optional: true, Priority: 0},
+	// The idea, then the formula and the grid that work it, then what the
+	// settings do, the three heads and why √d_k. Nothing is left out on a
+	// short screen: the body scrolls.
+	out := ui.Column(
+		th.Text.Render(ui.Wrap(attentionProse, width)),
+		formula,
+		grid,
+		th.Subtle.Render(ui.Wrap(a.note(rows, sel, T, causal, h), width)),
+		strings.Join(heads, "\n"),
+		th.Subtle.Render(ui.Wrap(fmt.Sprintf(attentionScaleProse, dk, math.Sqrt(float64(dk))), width)),
 	)
-	return ui.Fit(out, width, height)
+	return ui.FitWidth(out, width)
+}
+
+// formulaLine is the formula with the head and settings it is worked for:
+// one line where it fits, otherwise the settings wrapped under it.
+func (a *Attention) formulaLine(th *ui.Theme, h sim.Head, dk int, T float64, causal bool, width int) string {
+	const formula = "softmax(QKᵀ/√d_k ÷ T + M)·V"
+	mask := map[bool]string{true: "on", false: "off"}[causal]
+	settings := fmt.Sprintf("%s head · d_k = %d · T = %.1f · mask %s", h.Name, dk, T, mask)
+	if lipgloss.Width(formula)+3+lipgloss.Width(settings) <= width {
+		return th.Strong.Render(formula) + th.Subtle.Render("   "+settings)
+	}
+	return th.Strong.Render(formula) + "\n" + th.Subtle.Render(ui.Wrap(settings, width))
 }
 
 // renderGrid draws the heatmap and, aligned under its columns, the chosen
@@ -217,11 +230,16 @@ func (a *Attention) renderGrid(th *ui.Theme, rows []sim.AttentionRow, sel, dk in
 	stages := []string{
 		line("q·k", r.Raw, func(j int) string { return num(r.Raw[j], r.Masked[j], th.Text) }),
 		line("÷√d_k", r.Scaled, func(j int) string { return num(r.Scaled[j], r.Masked[j], th.Text) }),
-		line("÷T", r.Tempered, func(j int) string {
+		line("÷T", r.Tempered, func(j int) string { return num(r.Tempered[j], r.Masked[j], th.Text) }),
+		// The mask is its own step: M is added to the scores, 0 where the
+		// key is visible and −∞ where it lies in the future, so the
+		// softmax gives those keys exactly 0. With the mask off, M is 0
+		// everywhere.
+		line("+ mask", r.Tempered, func(j int) string {
 			if r.Masked[j] {
 				return th.Muted.Render(ui.PadRight(fmt.Sprintf("%*s", numW, "−∞"), cellW))
 			}
-			return num(r.Tempered[j], false, th.Text)
+			return th.Subtle.Render(ui.PadRight(fmt.Sprintf("%*s", numW, "0"), cellW))
 		}),
 		line("softmax", r.Weights, func(j int) string { return num(r.Weights[j], r.Masked[j], th.Strong) }) +
 			th.Strong.Render(fmt.Sprintf(" Σ %.2f", sum)),
@@ -237,7 +255,7 @@ func (a *Attention) renderGrid(th *ui.Theme, rows []sim.AttentionRow, sel, dk in
 		rule += th.Rule.Render(strings.Repeat("─", min(fill, 8))) + " "
 	}
 	rule += badge
-	return ui.Fit(heat+"\n"+rule+"\n"+strings.Join(stages, "\n"), width, n+1+1+len(stages))
+	return ui.FitWidth(heat+"\n"+rule+"\n"+strings.Join(stages, "\n"), width)
 }
 
 // note explains what the current temperature or the missing mask does to
@@ -321,7 +339,7 @@ func (a *Attention) Polls(v Values) []Poll {
 		{
 			ID:       "trophy",
 			Question: fmt.Sprintf("Coreference head at T = %.1f with the mask on: what weight does %q give %q (0 to 1)?", T, a.tokens[it], a.tokens[trophy]),
-			Kind:     Estimate, Truth: atT.Weights[trophy], Unit: "weight",
+			Kind:     Estimate, Truth: atT.Weights[trophy], Unit: "weight", Min: 0, Max: 1,
 			Explain: fmt.Sprintf("%.3f: the softmax of the scaled scores, the visible weights summing to 1.", atT.Weights[trophy]),
 		},
 		{

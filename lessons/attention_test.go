@@ -15,9 +15,9 @@ func TestAttentionShowsFormulaGridAndRow(t *testing.T) {
 	l := chapter(t, "attention")
 	out := screen(l, Defaults(l.Controls()), 79, 36)
 	for _, want := range []string{
-		"softmax(QKᵀ/√d_k)·V", "[illustrative]",
+		"softmax(QKᵀ/√d_k ÷ T + M)·V", "[illustrative]",
 		"The", "trophy", "didn't", "fit", "because", "▸ it",
-		"q·k", "÷√d_k", "÷T", "softmax", "Σ 1.00",
+		"q·k", "÷√d_k", "÷T", "+ mask", "softmax", "Σ 1.00",
 		"coreference head:", "previous token head:", "first token head:",
 	} {
 		if !strings.Contains(out, want) {
@@ -66,7 +66,7 @@ func TestAttentionMask(t *testing.T) {
 	l := chapter(t, "attention")
 	on := screen(l, Defaults(l.Controls()).With("row", "fit"), 79, 36)
 	if !strings.Contains(on, "−∞") || !strings.Contains(on, " ·") {
-		t.Errorf("mask on: the future should show as · in the grid and −∞ after ÷T:\n%s", on)
+		t.Errorf("mask on: the future should show as · in the grid and −∞ in the mask row:\n%s", on)
 	}
 	off := screen(l, Defaults(l.Controls()).With("row", "trophy").With("mask", "false"), 79, 36)
 	if strings.Contains(off, "−∞") {
@@ -157,6 +157,45 @@ func TestAttentionRespondsToEveryControl(t *testing.T) {
 		v := withLinked(l, base, c.Key, c.Adjust(base[c.Key], 1))
 		if screen(l, v, 79, 36) == before {
 			t.Errorf("moving %s changed nothing on screen", c.Key)
+		}
+	}
+}
+
+// The mask is a step of its own, as in softmax(QKᵀ/√d_k + M) with M = 0 on
+// visible keys and −∞ on later ones (Vaswani et al. 2017, §3.2.3: "masking
+// out (setting to −∞) all values in the input of the softmax which
+// correspond to illegal connections"): the ÷T row keeps every computed
+// score, and only the "+ mask" row holds −∞, under exactly the keys that
+// come after the query.
+func TestAttentionMaskHasItsOwnRow(t *testing.T) {
+	l := chapter(t, "attention")
+	rowOf := func(out, label string) []string {
+		for _, ln := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(ln, label+" "); ok {
+				return strings.Fields(rest)
+			}
+		}
+		t.Fatalf("no %q row:\n%s", label, out)
+		return nil
+	}
+	for _, mask := range []string{"true", "false"} {
+		out := screen(l, Defaults(l.Controls()).With("row", "fit").With("mask", mask), 79, 36)
+		r := sim.Attention(sim.AttentionHeads()[0], 1, mask == "true")[3]
+		temp, m := rowOf(out, "÷T"), rowOf(out, "+ mask")
+		if len(temp) != 6 || len(m) != 6 {
+			t.Fatalf("mask=%s: ÷T %q, + mask %q", mask, temp, m)
+		}
+		for j := range 6 {
+			if want := fmt.Sprintf("%.2f", r.Tempered[j]); temp[j] != want {
+				t.Errorf("mask=%s key %d: ÷T shows %q, want the score %s", mask, j, temp[j], want)
+			}
+			want := "0"
+			if mask == "true" && j > 3 {
+				want = "−∞"
+			}
+			if m[j] != want {
+				t.Errorf("mask=%s key %d: + mask shows %q, want %q", mask, j, m[j], want)
+			}
 		}
 	}
 }

@@ -144,3 +144,12 @@ func numDays(days float64) string {
 	}
 	return numShort(years) + " years"
 }
+
+// Count says n things with the right noun and thousands separators:
+// "1 token", "2,048 tokens". Every count on screen reads right for one.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return numGroup(int64(n)) + " " + many
+}

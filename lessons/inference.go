@@ -3,6 +3,7 @@ package lessons
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -19,8 +20,10 @@ type Inference struct {
 	meta
 	kvModels []sim.KVModel
 	moe      []sim.MoEModel
-	// work is the architecture whose FLOPs the KV-cache plot counts.
+	// work is the architecture whose FLOPs the KV-cache plot counts, and
+	// workKV its cache, which the batching part weighs against its weights.
 	work     sim.Arch
+	workKV   sim.KVModel
 	sentence []string
 	// specText is the passage the speculative run writes, and specWrong the
 	// words a draft model guesses wrongly.
@@ -53,6 +56,15 @@ func NewInference() (*Inference, error) {
 		return nil, fmt.Errorf("inference: no Llama 2 7B preset")
 	}
 	c.work = work
+	found := false
+	for _, m := range c.kvModels {
+		if m.Name == "Llama-2-7B" {
+			c.workKV, found = m, true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("inference: no Llama-2-7B cache preset")
+	}
 	var models []Option
 	for i, m := range c.kvModels {
 		note := map[sim.AttentionKind]string{sim.MHA: "MHA", sim.GQA: "GQA", sim.MLA: "MLA"}[m.Kind]
@@ -71,7 +83,7 @@ func NewInference() (*Inference, error) {
 		{Key: "model", Label: "Model", Kind: Choice, Default: "0", When: kv, Options: models,
 			Help: "←/→ whose cache the formula line spells out"},
 		{Key: "context", Label: "Context", Kind: Slider, Min: 512, Max: 131072, Log: true, Steps: 8, Format: "%.0f", Unit: "tokens",
-			Default: "8192", When: kv, Help: "←/→ doubles or halves the tokens held in the cache (up to 128K)"},
+			Default: "4096", When: kv, Help: "←/→ doubles or halves the tokens held in the cache, up to the model's context window"},
 		{Key: "batch", Label: "Batch", Kind: Slider, Min: 1, Max: 64, Log: true, Steps: 6, Format: "%.0f", Unit: "seq",
 			Default: "1", When: kv, Help: "←/→ doubles or halves the conversations served at once; each has its own cache"},
 		{Key: "gen", Label: "Generate", Kind: Slider, Min: 16, Max: 4096, Log: true, Steps: 8, Format: "%.0f", Unit: "tokens",
@@ -101,6 +113,53 @@ func NewInference() (*Inference, error) {
 // Controls implements Lesson.
 func (c *Inference) Controls() []Control { return c.controls }
 
+// Link implements Linker: the context stops at the chosen model's window,
+// so the formula line never spells out a cache the model cannot hold
+// (Llama 2 was trained on 4,096 tokens, not 128K).
+func (c *Inference) Link(v Values, changed string) Values {
+	if changed != "model" && changed != "context" {
+		return v
+	}
+	n := Normalize(c.controls, v)
+	m := c.kvModel(n)
+	if m.Context > 0 && n.Int("context") > m.Context {
+		ctl, _ := ControlByKey(c, "context")
+		v = v.With("context", ctl.Clamp(strconv.Itoa(m.Context)))
+	}
+	return v
+}
+
+// kvModel is the cache preset the normalised values choose.
+func (c *Inference) kvModel(v Values) sim.KVModel {
+	sel, _ := strconv.Atoi(v["model"])
+	return c.kvModels[min(max(sel, 0), len(c.kvModels)-1)]
+}
+
+// infDec prints x rounded to prec decimals from the decimal value x stands
+// for rather than from its binary float. A float is
+// off in its last bits: 2.952 / 1.6 is stored as 1.8449999999999995, which
+// %.2f prints as 1.84 though the quotient is 1.845. So x is read back at 12
+// significant digits first, far finer than any figure here and far coarser
+// than float noise (the chapter's figures are ratios of small whole numbers
+// and 0.05 steps, never within 1e-12 of a half without being on it). A
+// value that is exactly a half at prec decimals is printed with its one
+// more digit, "1.845", rather than rounded either way.
+func infDec(x float64, prec int) string {
+	prec = min(max(prec, 0), 12)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'f', prec, 64)
+	}
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', 12, 64))
+	if !ok {
+		return strconv.FormatFloat(x, 'f', prec, 64)
+	}
+	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(prec+1)), nil)))
+	if scaled.IsInt() && new(big.Int).Rem(scaled.Num(), big.NewInt(10)).CmpAbs(big.NewInt(5)) == 0 {
+		return r.FloatString(prec + 1)
+	}
+	return r.FloatString(prec)
+}
+
 // Render implements Lesson.
 func (c *Inference) Render(f Frame) string {
 	if f.Width < 20 || f.Height < 1 {
@@ -110,20 +169,29 @@ func (c *Inference) Render(f Frame) string {
 	var out string
 	switch v["part"] {
 	case infSpec:
-		out = c.renderSpec(f.Theme, v, f.Width, f.Height, f.Spot)
+		out = c.renderSpec(f.Theme, v, f.Width, f.Spot)
 	case infBatch:
-		out = c.renderBatch(f.Theme, v, f.Width, f.Height, f.Spot)
+		out = c.renderBatch(f.Theme, v, f.Width, f.Spot)
 	case infMoE:
 		out = c.renderMoE(f.Theme, v, f.Width, f.Height, f.Spot)
 	default:
 		out = c.renderKV(f.Theme, v, f.Width, f.Height, f.Spot)
 	}
-	return ui.Fit(out, f.Width, f.Height)
+	return ui.FitWidth(out, f.Width)
 }
 
-// infTitle is a part's first line: its name, then what it does.
+// infTitle is a part's first line: its name, then what it does, wrapped
+// rather than cut where the frame is narrow.
 func infTitle(th *ui.Theme, name, what string, width int) string {
-	return ui.Fit(th.Strong.Render(name)+th.Subtle.Render(" · "+what), width, 1)
+	return siWrap(th.Strong.Render(name)+th.Subtle.Render(" · "+what), width)
+}
+
+// infIndent wraps s to width less a two-cell margin: the first line after
+// first (two cells: a spotlight mark or spaces), the rest after two spaces,
+// so a figure's lines stay aligned however they wrap.
+func infIndent(s string, width int, first string) string {
+	lines := strings.Split(siWrap(s, max(width-2, 1)), "\n")
+	return first + strings.Join(lines, "\n  ")
 }
 
 // infMark prefixes a spotlit element with a pointer and two spaces
@@ -146,38 +214,11 @@ func infBytes(x float64) string {
 	}
 	switch {
 	case i == 0 || x >= 99.95:
-		return fmt.Sprintf("%.0f %s", x, units[i])
+		return infDec(x, 0) + " " + units[i]
 	case x >= 9.995:
-		return fmt.Sprintf("%.1f %s", x, units[i])
+		return infDec(x, 1) + " " + units[i]
 	}
-	return fmt.Sprintf("%.2f %s", x, units[i])
-}
-
-// infPlural writes a count with its noun: "1 token", "3,000 tokens".
-func infPlural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%s %s", numGroup(int64(n)), many)
-}
-
-// infFit empties the optional texts (most important first) that would not
-// fit in height after required lines, counting the blank line ui.Stack puts
-// before each, and returns the lines used. It makes ui.Stack's choice up
-// front, so a figure can be sized to what is left.
-func infFit(height int, required int, optional ...*string) int {
-	used := required
-	for _, p := range optional {
-		if *p == "" {
-			continue
-		}
-		if used+ui.Lines(*p)+1 <= height {
-			used += ui.Lines(*p) + 1
-		} else {
-			*p = ""
-		}
-	}
-	return used
+	return infDec(x, 2) + " " + units[i]
 }
 
 // --- KV cache ---
@@ -193,21 +234,27 @@ func (c *Inference) renderKV(th *ui.Theme, v Values, width, height int, spot str
 	sel = min(max(sel, 0), len(c.kvModels)-1)
 	title := infTitle(th, "KV cache", "keep every past token's keys and values instead of recomputing them", width)
 
-	// Memory: one bar per preset at this context and batch.
-	head := fmt.Sprintf("Cache for %s × %s in bf16 (2 bytes each)  %s",
-		infPlural(ctx, "token", "tokens"), infPlural(batch, "conversation", "conversations"), th.Badge(ui.Computed))
+	// Memory: one bar per preset at this context and batch. A model whose
+	// window is shorter cannot hold the context at all, so its row says so
+	// instead of drawing a bar for a cache that cannot exist.
+	head := siWrap(fmt.Sprintf("Cache for %s × %s in bf16 (2 bytes each)  %s",
+		Count(ctx, "token", "tokens"), Count(batch, "conversation", "conversations"), th.Badge(ui.Computed)), width)
 	sizes := make([]float64, len(c.kvModels))
+	holds := make([]bool, len(c.kvModels))
 	maxSize := 0.0
 	for i, m := range c.kvModels {
-		sizes[i] = sim.KVCacheBytes(m, ctx, batch, 2)
-		maxSize = max(maxSize, sizes[i])
+		holds[i] = m.Context <= 0 || ctx <= m.Context
+		sizes[i] = sim.KVCacheBytes(m, kvTokens(m, ctx), batch, 2)
+		if holds[i] {
+			maxSize = max(maxSize, sizes[i])
+		}
 	}
-	kindW := 22
-	// A row: marker 2, name 12, kind, bar, size 9, per-token 16.
-	barW := max(min(width-2-12-kindW-1-1-9-16, 30), 4)
+	const nameW, kindW = 14, 22
+	// A row: marker 2, name, kind, bar, size 9, per-token 16.
+	barW := max(min(width-2-nameW-kindW-1-1-9-16, 30), 4)
 	var rows []string
 	for i, m := range c.kvModels {
-		name := ui.PadRight(m.Name, 12)
+		name := ui.PadRight(m.Name, nameW)
 		mark := infMark(th, spot == "kv:"+m.Name)
 		if i == sel {
 			name = th.Strong.Render(name)
@@ -222,27 +269,44 @@ func (c *Inference) renderKV(th *ui.Theme, v Values, width, height int, spot str
 			kind = fmt.Sprintf("%s %d of %d KV heads", m.Kind, m.KVHeads, m.Heads)
 		}
 		per := infBytes(float64(m.ElementsPerToken()) * 2)
-		frac := 0.0
-		if maxSize > 0 {
-			frac = sizes[i] / maxSize
+		var fig string
+		if holds[i] {
+			frac := 0.0
+			if maxSize > 0 {
+				frac = sizes[i] / maxSize
+			}
+			fig = smpBar(th, frac, barW, th.Bar, false) + " " + th.Strong.Render(fmt.Sprintf("%9s", infBytes(sizes[i])))
+		} else {
+			fig = th.Muted.Render(kvWindowNote(m.Context, barW+10))
 		}
-		rows = append(rows, mark+name+th.Subtle.Render(ui.PadRight(kind, kindW))+" "+
-			smpBar(th, frac, barW, th.Bar, false)+" "+th.Strong.Render(fmt.Sprintf("%9s", infBytes(sizes[i])))+
+		rows = append(rows, mark+name+th.Subtle.Render(ui.PadRight(kind, kindW))+" "+fig+
 			th.Subtle.Render(fmt.Sprintf("  %s/token", per)))
 	}
 	m := c.kvModels[sel]
+	mctx := kvTokens(m, ctx)
+	tokens := numGroup(int64(mctx))
+	if !holds[sel] {
+		tokens += " (its window)"
+	}
 	var formula, versus string
 	if m.Kind == sim.MLA {
 		formula = fmt.Sprintf("• %d layers × (%d latent + %d rotary) × 2 bytes × %s × %d = %s",
-			m.Layers, m.LatentDim, m.RopeDim, numGroup(int64(ctx)), batch, infBytes(sizes[sel]))
+			m.Layers, m.LatentDim, m.RopeDim, tokens, batch, infBytes(sizes[sel]))
 	} else {
 		formula = fmt.Sprintf("• 2 × %d layers × %d KV heads × %d dims × 2 bytes × %s × %d = %s",
-			m.Layers, m.KVHeads, m.HeadDim, numGroup(int64(ctx)), batch, infBytes(sizes[sel]))
+			m.Layers, m.KVHeads, m.HeadDim, tokens, batch, infBytes(sizes[sel]))
 	}
 	if full := m.MHAElementsPerToken(); full > m.ElementsPerToken() {
-		mha := float64(full) * 2 * float64(ctx) * float64(batch)
-		versus = fmt.Sprintf("  plain MHA, all %d heads cached, would need %s: %.0f× more",
-			m.Heads, infBytes(mha), float64(full)/float64(m.ElementsPerToken()))
+		mha := float64(full) * 2 * float64(mctx) * float64(batch)
+		ratio := float64(full) / float64(m.ElementsPerToken())
+		if m.Kind == sim.MLA {
+			// The latent stands in for keys and values of different widths:
+			// the rotary key part rides along with the rebuilt one.
+			versus = fmt.Sprintf("  plain MHA: %d heads × (%d-wide key + %d-wide value) = %s, %.0f× more",
+				m.Heads, m.KeyDim(), m.ValueDim(), infBytes(mha), ratio)
+		} else {
+			versus = fmt.Sprintf("  plain MHA, all %d heads cached, would need %s: %.0f× more", m.Heads, infBytes(mha), ratio)
+		}
 	} else {
 		versus = fmt.Sprintf("  plain MHA: each of the %d query heads caches its own keys and values", m.Heads)
 	}
@@ -251,43 +315,67 @@ func (c *Inference) renderKV(th *ui.Theme, v Values, width, height int, spot str
 
 	// Work: cumulative forward FLOPs to generate gen tokens, both ways.
 	cached, uncached := sim.DecodeFLOPs(c.work, gen)
-	workHead := infMark(th, spot == "kv:plot") + fmt.Sprintf("Work to generate %s tokens, one at a time (%s)  %s",
-		numGroup(int64(gen)), c.work.Name, th.Badge(ui.Computed))
+	workHead := infIndent(fmt.Sprintf("Work to generate %s, one at a time (%s)  %s",
+		Count(gen, "token", "tokens"), c.work.Name, th.Badge(ui.Computed)), width, infMark(th, spot == "kv:plot"))
 	glyphU, glyphC := th.Warn.Render("●"), th.Accent.Render("●")
 	if th.Mono {
 		glyphU, glyphC = "*", "o"
 	}
-	workSum := fmt.Sprintf("%s %s without a cache (∝ n²) · %s %s with it (∝ n) · %s× more",
+	workSum := fmt.Sprintf("%s %s without a cache · %s %s with it · %s× more",
 		glyphU, th.Warn.Render(numSI(uncached, "FLOP")), glyphC, th.Accent.Render(numSI(cached, "FLOP")),
 		numGroup(int64(math.Round(uncached/max(cached, 1)))))
-	workSum = siWrap(workSum, width)
-
+	// When "∝ n" holds: per step the weights cost the same and attention
+	// grows with the cache, so the total is linear only while the weights
+	// dominate.
+	weights, perToken := sim.DecodeStepFLOPs(c.work, 1)
+	growth := fmt.Sprintf("With the cache, step t costs %s for the weights (2 per weight) plus %s for each of the t cached "+
+		"tokens (attention, 2 × layers × width): ∝ n in total while the weights dominate, as here (attention is %s%% of "+
+		"the work; a step's attention matches its weights only at t ≈ %s), ∝ n² once attention does. Without it, "+
+		"step t re-runs all t tokens: ∝ n² (its attention ∝ n³).",
+		numSI(weights, "FLOP"), numSI(perToken, "FLOP"), infDec(100*sim.DecodeAttentionShare(c.work, gen), 1),
+		numGroup(int64(math.Round(sim.DecodeCrossover(c.work)))))
+	workSum = siWrap(workSum, width) + "\n" + th.Subtle.Render(siWrap(growth, width))
 	prose := th.Text.Render(siWrap(kvProse, width))
-	left := height - ui.Lines(title) - ui.Lines(memory) - 1 - ui.Lines(workSum)
-	var work string
-	switch {
-	case left >= 8:
-		// Room for a heading over the plot.
-		plotH := min(left-ui.Lines(workHead), 11)
-		work = workHead + "\n" + c.workPlot(th, gen, width, plotH) + "\n" + workSum
-	case left >= 4:
-		work = c.workPlot(th, gen, width, left) + "\n" + workSum
-	default:
-		work = workSum
+
+	// The idea, the memory it costs, then the work it saves. Everything is
+	// drawn; the body scrolls. Only the plot stretches: into the rows the
+	// rest leaves, between a legible kvPlotMin lines and 11.
+	left := height - ui.Lines(title) - 1 - ui.Lines(prose) - 1 - ui.Lines(memory) - 1 - ui.Lines(workHead) - ui.Lines(workSum)
+	work := workHead
+	if plot := c.workPlot(th, gen, width, min(max(left, kvPlotMin), 11)); plot != "" {
+		work += "\n" + plot
 	}
-	if height-ui.Lines(title)-ui.Lines(memory)-1-ui.Lines(work)-2-ui.Lines(prose) < 0 {
-		// No room to explain: the title sits right on the figures.
-		return ui.Stack(height,
-			ui.Block{Text: title + "\n" + memory},
-			ui.Block{Text: work, Optional: true, Priority: 2},
-		)
+	work += "\n" + workSum
+	return ui.Column(title, prose, memory, work)
+}
+
+// kvPlotMin is the fewest lines the work plot is drawn in, its axis
+// included: enough for the two curves to part visibly.
+const kvPlotMin = 7
+
+// kvTokens is how many of ctx tokens m's cache can hold: all of them, or
+// its context window.
+func kvTokens(m sim.KVModel, ctx int) int {
+	if m.Context > 0 {
+		return min(ctx, m.Context)
 	}
-	return ui.Stack(height,
-		ui.Block{Text: title},
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: memory},
-		ui.Block{Text: work, Optional: true, Priority: 2},
-	)
+	return ctx
+}
+
+// kvWindowNote says, in at most w cells, that a model's window is shorter
+// than the context on screen.
+func kvWindowNote(window, w int) string {
+	for _, s := range []string{
+		"its window is only " + numGroup(int64(window)) + " tokens",
+		"window is only " + numGroup(int64(window)),
+		"window " + numGroup(int64(window)),
+		"max " + numShort(float64(window)),
+	} {
+		if lipgloss.Width(s) <= w {
+			return ui.PadRight(s, w)
+		}
+	}
+	return ui.Fit("max "+numShort(float64(window)), w, 1)
 }
 
 // workPlot draws the two cumulative-work curves on linear axes, so the
@@ -411,9 +499,12 @@ func infPlot(th *ui.Theme, series []infSeries, xMax, yMax float64, width, height
 const specProse = "A big model generates one token per pass, and each pass reads all its weights. " +
 	"A small draft model guesses the next k tokens cheaply; the big model then checks all k in a " +
 	"single pass, keeps the agreed prefix and adds one token of its own (the correction, or a " +
-	"bonus when all k pass). The output is exactly what the big model would have written."
+	"bonus when all k pass). Under greedy decoding the text is exactly the big model's own. Under " +
+	"sampling, a drafted token is kept with probability min(1, big model's probability ÷ draft's) and " +
+	"otherwise redrawn, so every token follows the big model's distribution (Leviathan et al. 2023): " +
+	"the same odds, not the same words."
 
-func (c *Inference) renderSpec(th *ui.Theme, v Values, width, height int, spot string) string {
+func (c *Inference) renderSpec(th *ui.Theme, v Values, width int, spot string) string {
 	k, alpha, cost := v.Int("k"), v.Float("alpha"), v.Float("cost")
 	seed := uint64(v.Int("spec_seed"))
 	title := infTitle(th, "Speculative decoding", "draft k tokens cheaply, check them in one big pass", width)
@@ -423,19 +514,22 @@ func (c *Inference) renderSpec(th *ui.Theme, v Values, width, height int, spot s
 	if alpha >= 1 {
 		eLine = fmt.Sprintf("tokens per big pass = k + 1 = %d (α = 1: every draft accepted, plus the bonus)", k+1)
 	} else {
-		eLine = fmt.Sprintf("tokens per big pass = (1 − α^(k+1)) / (1 − α) = (1 − %.2f^%d) / %.2f = %s",
-			alpha, k+1, 1-alpha, th.Strong.Render(fmt.Sprintf("%.2f", e)))
+		eLine = fmt.Sprintf("tokens per big pass = (1 − α^(k+1)) / (1 − α) = (1 − %s^%d) / %s = %s",
+			infDec(alpha, 2), k+1, infDec(1-alpha, 2), th.Strong.Render(infDec(e, 2)))
 	}
-	spLine := fmt.Sprintf("speed-up = %.2f / (k·c + 1) = %.2f / %.2f = %s", e, e, float64(k)*cost+1,
-		th.Strong.Render(fmt.Sprintf("%.2f×", sp)))
+	// Every figure is printed from the value sim computed (infDec), never
+	// from a rounded copy of it, so the same number reads the same on
+	// every line.
+	spLine := fmt.Sprintf("speed-up = %s / (k·c + 1) = %s / %s = %s", infDec(e, 2), infDec(e, 2), infDec(float64(k)*cost+1, 2),
+		th.Strong.Render(infDec(sp, 2)+"×"))
 	if sp < 1 {
 		spLine += th.Warn.Render("  (slower)")
 	}
-	mark := infMark(th, spot == "spec:formula")
-	formula := mark + ui.Fit(eLine, width-2, 1) + "\n  " + ui.Fit(spLine, width-2, 1) +
-		"\n  " + th.Badge(ui.Computed) + th.Subtle.Render(" Leviathan et al. 2023, eq. 1 and Theorem 3.8")
+	formula := infIndent(eLine, width, infMark(th, spot == "spec:formula")) + "\n" + infIndent(spLine, width, "  ") +
+		"\n" + infIndent(th.Badge(ui.Computed)+th.Subtle.Render(" Leviathan et al. 2023, eq. 1 and Theorem 3.8"), width, "  ")
 
-	// The seeded run, as many passes as there is room for.
+	// The seeded run, specPasses of it at any height: its rows are words of
+	// the passage, which a short frame must not lose; the body scrolls.
 	const longRun = 10000
 	all := sim.SimulateSpeculative(alpha, k, longRun, seed)
 	longSum := 0
@@ -443,17 +537,9 @@ func (c *Inference) renderSpec(th *ui.Theme, v Values, width, height int, spot s
 		longSum += p.Tokens()
 	}
 	prose := th.Text.Render(siWrap(specProse, width))
-	required := ui.Lines(title) + 1 + ui.Lines(formula) + 1 + 2 // run header and summary
-	room := height - required
-	if room-ui.Lines(prose)-1 >= 6 {
-		room -= ui.Lines(prose) + 1
-	} else {
-		prose = ""
-	}
-	passes := min(max(room, 1), 12)
-	runHead := infMark(th, spot == "spec:run") + fmt.Sprintf("Run with seed %d %s: %s rejected guess · %s big model's token · + bonus",
-		seed, th.Badge(ui.Computed), th.Warn.Render("✗"), th.Strong.Render("→"))
-	runHead = ui.Fit(runHead, width, 1)
+	runHead := infIndent(fmt.Sprintf("Run with seed %d %s: %s rejected guess · %s big model's token · + bonus",
+		seed, th.Badge(ui.Computed), th.Warn.Render("✗"), th.Strong.Render("→")), width, infMark(th, spot == "spec:run"))
+	passes := specPasses
 	var lines []string
 	pos, shownTokens := 0, 0
 	for i := 0; i < passes && i < len(all); i++ {
@@ -474,20 +560,28 @@ func (c *Inference) renderSpec(th *ui.Theme, v Values, width, height int, spot s
 		if p.Tokens() == 1 {
 			unit = "token"
 		}
-		lead := th.Subtle.Render(fmt.Sprintf("  pass %-2d %2d %-6s  ", i+1, p.Tokens(), unit))
-		lines = append(lines, lead+ui.Fit(strings.Join(words, " "), max(width-lipgloss.Width(lead), 1), 1))
+		lead := fmt.Sprintf("  pass %-2d %2d %-6s  ", i+1, p.Tokens(), unit)
+		// A long pass wraps under its own words rather than losing them.
+		leadW := lipgloss.Width(lead)
+		text := ui.Wrap(strings.Join(words, " "), max(width-leadW, 1))
+		lines = append(lines, th.Subtle.Render(lead)+strings.ReplaceAll(text, "\n", "\n"+strings.Repeat(" ", leadW)))
 	}
 	shown := min(passes, len(all))
-	summary := fmt.Sprintf("  these %d passes: %.2f tokens each · %s passes: %.2f · formula: %.2f",
-		shown, float64(shownTokens)/float64(max(shown, 1)), numGroup(longRun), float64(longSum)/longRun, e)
-	run := runHead + "\n" + strings.Join(lines, "\n") + "\n" + th.Subtle.Render(ui.Fit(summary, width, 1))
-	return ui.Stack(height,
-		ui.Block{Text: title},
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: formula},
-		ui.Block{Text: run},
-	)
+	these := "these " + Count(shown, "pass", "passes")
+	if shown == 1 {
+		these = "this pass"
+	}
+	summary := fmt.Sprintf("%s: %s tokens each · %s passes: %s · formula: %s",
+		these, infDec(float64(shownTokens)/float64(max(shown, 1)), 2), numGroup(longRun),
+		infDec(float64(longSum)/longRun, 2), infDec(e, 2))
+	run := runHead + "\n" + strings.Join(lines, "\n") + "\n" + th.Subtle.Render(infIndent(summary, width, "  "))
+	return ui.Column(title, prose, formula, run)
 }
+
+// specPasses is how many passes of the seeded run are drawn: enough to see
+// rejections and bonuses side by side, and a round number to set against
+// the long run's average.
+const specPasses = 10
 
 // specWord is word i of the passage the run writes, which repeats.
 func (c *Inference) specWord(i int) string { return c.specText[i%len(c.specText)] }
@@ -507,19 +601,29 @@ func (c *Inference) specWrongWord(i int) string {
 
 // --- batching ---
 
-const batchProse = "A GPU decodes several conversations at once: one step gives every busy slot " +
-	"its next token, for about the cost of one. Static batching starts a batch and waits for its " +
-	"longest request before taking new ones, so finished slots idle. Continuous batching refills a " +
-	"slot the moment it frees."
+// batchProse explains the two policies and why a batch is nearly free,
+// with when it stops being so: once the slots' caches or the arithmetic
+// outweigh the weight reading (sim.DecodeBatchLimits, a roofline estimate
+// for the chapter's model on an H100).
+func (c *Inference) batchProse(th *ui.Theme, width int) string {
+	l := sim.DecodeBatchLimits(c.work, c.workKV, 2, sim.H100BF16DenseFLOPS, sim.H100HBMBytesPerSec)
+	text := fmt.Sprintf("A GPU decodes conversations together: one step reads every weight once and gives "+
+		"each busy slot its next token, so while that reading is most of the step a full batch costs about one "+
+		"conversation. Static batching waits for a batch's longest request while finished slots idle; "+
+		"continuous batching refills a slot at once. For %s on an H100 that holds to about %s cached "+
+		"tokens (caches as big as its weights) or %s slots (arithmetic as slow as reading).",
+		c.work.Name, numGroup(int64(math.Round(l.KVTokens))), numGroup(int64(math.Round(l.ComputeBatch))))
+	return siWrap(th.Text.Render(text)+"  "+th.Badge(ui.Estimate), width)
+}
 
-func (c *Inference) renderBatch(th *ui.Theme, v Values, width, height int, spot string) string {
+func (c *Inference) renderBatch(th *ui.Theme, v Values, width int, spot string) string {
 	slots, n, seed := v.Int("slots"), v.Int("requests"), uint64(v.Int("batch_seed"))
 	reqs := sim.RequestStream(n, seed)
 	st := sim.SimulateBatching(reqs, slots, false)
 	co := sim.SimulateBatching(reqs, slots, true)
 	title := infTitle(th, "Batching", "one step decodes a token for every busy slot; keep the slots busy", width)
-	legend := ui.Fit(fmt.Sprintf("A letter is a request making a token, %s an idle slot  %s",
-		th.Muted.Render("·"), th.Badge(ui.Computed)), width, 1)
+	legend := siWrap(fmt.Sprintf("A letter is a request making a token, %s an idle slot  %s",
+		th.Muted.Render("·"), th.Badge(ui.Computed)), width)
 	var desc []string
 	for i, q := range reqs {
 		desc = append(desc, fmt.Sprintf("%s %d+%d", infReqName(i), q.Arrival, q.Length))
@@ -531,11 +635,11 @@ func (c *Inference) renderBatch(th *ui.Theme, v Values, width, height int, spot 
 	avail := max(width-labW-6, 8)
 	per := max((steps+avail-1)/avail, 1) // steps per column, when long
 	timeline := func(run sim.BatchRun, name, id string) string {
-		head := infMark(th, spot == id) + th.Strong.Render(ui.PadRight(name, 11)) +
+		head := th.Strong.Render(ui.PadRight(name, 11)) +
 			fmt.Sprintf("%s · %s tokens/step · mean latency %s steps",
-				infPlural(run.Steps, "step", "steps"), th.Strong.Render(fmt.Sprintf("%.2f", run.Throughput)),
-				th.Strong.Render(fmt.Sprintf("%.1f", run.MeanLatency)))
-		lines := []string{ui.Fit(head, width, 1)}
+				Count(run.Steps, "step", "steps"), th.Strong.Render(infDec(run.Throughput, 2)),
+				th.Strong.Render(infDec(run.MeanLatency, 1)))
+		lines := []string{infIndent(head, width, infMark(th, spot == id))}
 		for s, row := range run.Grid {
 			var b strings.Builder
 			for col := 0; col*per < steps; col++ {
@@ -563,32 +667,21 @@ func (c *Inference) renderBatch(th *ui.Theme, v Values, width, height int, spot 
 	}
 	static := timeline(st, "static", "batch:static")
 	cont := timeline(co, "continuous", "batch:continuous")
-	verdict := fmt.Sprintf("Continuous batching: %.1f× the throughput, mean latency %.1f → %.1f steps.",
-		co.Throughput/max(st.Throughput, 1e-9), st.MeanLatency, co.MeanLatency)
-	prose := th.Text.Render(siWrap(batchProse, width))
+	verdict := siWrap(fmt.Sprintf("Continuous batching: %s× the throughput, mean latency %s → %s steps.",
+		infDec(co.Throughput/max(st.Throughput, 1e-9), 1), infDec(st.MeanLatency, 1), infDec(co.MeanLatency, 1)), width)
+	// The claim that a batch costs about one conversation comes with when
+	// it stops holding, in the same block, so one is never shown without
+	// the other.
+	prose := c.batchProse(th, width)
 
-	required := ui.Lines(title) + ui.Lines(static) + ui.Lines(cont) + 2
-	if required+ui.Lines(legend)+1 > height {
-		// Tight: the figures, their stats in the headers, nothing else.
-		return ui.Fit(title+"\n"+static+"\n"+cont, width, height)
-	}
-	required += ui.Lines(legend) + 1
-	if axis != "" {
-		required++
-	}
-	infFit(height, required, &verdict, &prose, &stream)
-	top := title + "\n" + legend
-	figs := static + "\n" + cont
+	// The idea, then the two timelines under their legend, then what they
+	// add up to and the requests they served. Nothing is left out on a
+	// short screen: the body scrolls.
+	figs := legend + "\n" + static + "\n" + cont
 	if axis != "" {
 		figs += "\n" + axis
 	}
-	return ui.Stack(height,
-		ui.Block{Text: top},
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: figs},
-		ui.Block{Text: verdict, Optional: true, Priority: 3},
-		ui.Block{Text: stream, Optional: true, Priority: 0},
-	)
+	return ui.Column(title, prose, figs, verdict, stream)
 }
 
 // infReqName is request i's letter: A to Z, then a to z.
@@ -604,10 +697,19 @@ func infReqName(i int) string {
 
 // --- mixture of experts ---
 
-const moeProse = "A mixture-of-experts layer replaces one big feed-forward network with many " +
-	"smaller ones. A router scores the experts for each token and sends it to the top k; the " +
-	"others do no work for that token. The model stores every expert but pays, per token, only " +
-	"for the ones it uses."
+// moeProse explains the idea; its sizes come from the presets' configs:
+// Mixtral's experts are each a whole Mistral 7B feed-forward network, and
+// only fine-grained designs such as DeepSeek-V3 split experts smaller.
+func (c *Inference) moeProse() string {
+	mix, ds := c.moe[0], c.moe[1]
+	return fmt.Sprintf("A mixture-of-experts layer holds many feed-forward networks, the experts, where a dense "+
+		"block has one. A router scores the experts for each token and sends it to the top k; the others do no "+
+		"work for that token. The model stores every expert but pays, per token, only for the ones it uses. "+
+		"%s's %d experts are each as large as Mistral 7B's whole feed-forward network (hidden width %s); "+
+		"fine-grained designs split finer: %s's %d experts are %s wide, 1/%d of its dense layers' %s.",
+		mix.Name, mix.Experts, numGroup(int64(mix.ExpertFFN)), ds.Name, ds.Experts, numGroup(int64(ds.ExpertFFN)),
+		ds.DenseFFN/max(ds.ExpertFFN, 1), numGroup(int64(ds.DenseFFN)))
+}
 
 func (c *Inference) renderMoE(th *ui.Theme, v Values, width, height int, spot string) string {
 	experts, k := v.Int("experts"), v.Int("top_k")
@@ -615,7 +717,9 @@ func (c *Inference) renderMoE(th *ui.Theme, v Values, width, height int, spot st
 	title := infTitle(th, "Mixture of experts", "each token runs through only k of the experts", width)
 
 	// Total against active for the presets: each bar is the model's whole
-	// size, the solid part what one token uses.
+	// size, the solid part what one token computes with. One convention
+	// throughout, the one the poll and the FLOPs line use: the input
+	// embedding is a lookup, no arithmetic, so it is not counted as used.
 	ps := make([]sim.MoEParams, len(c.moe))
 	for i, m := range c.moe {
 		ps[i] = m.Params()
@@ -625,7 +729,7 @@ func (c *Inference) renderMoE(th *ui.Theme, v Values, width, height int, spot st
 	var rows []string
 	for i, m := range c.moe {
 		p := ps[i]
-		frac := float64(p.Active) / float64(max(p.Total, 1))
+		frac := float64(p.Computing()) / float64(max(p.Total, 1))
 		solid := int(math.Round(frac * float64(barW)))
 		solid = min(max(solid, 1), barW)
 		bar := smpBar(th, 1, solid, th.Bar, false) + smpBar(th, 1, barW-solid, th.Muted, true)
@@ -634,47 +738,37 @@ func (c *Inference) renderMoE(th *ui.Theme, v Values, width, height int, spot st
 			used += fmt.Sprintf(" + %d shared", m.Shared)
 		}
 		rows = append(rows, infMark(th, spot == "moe:"+m.Name)+th.Strong.Render(ui.PadRight(m.Name, 13))+bar+" "+
-			th.Strong.Render(numShort(float64(p.Active)))+" of "+numShort(float64(p.Total))+
+			th.Strong.Render(numShort(float64(p.Computing())))+" of "+numShort(float64(p.Total))+
 			th.Subtle.Render(fmt.Sprintf(" (%.0f%%) · %s", 100*frac, used)))
 	}
-	presets := fmt.Sprintf("Parameters a token uses, of all stored (from the published configs)  %s", th.Badge(ui.Computed)) + "\n" +
-		ui.Fit(strings.Join(rows, "\n"), width, len(rows))
-	cost := th.Subtle.Render(siWrap(fmt.Sprintf("Cost per token follows the active count, about 2 FLOPs per active parameter: "+
-		"%s for Mixtral, %s for DeepSeek-V3 (all 671B would be %s).",
-		numSI(2*float64(ps[0].Active), "FLOP"), numSI(2*float64(ps[1].Active), "FLOP"), numSI(2*float64(ps[1].Total), "FLOP")), width))
+	presets := siWrap(fmt.Sprintf("Parameters a token computes with, of all stored (from the published configs; the input "+
+		"embedding, a lookup, is not counted)  %s", th.Badge(ui.Computed)), width) + "\n" +
+		ui.FitWidth(strings.Join(rows, "\n"), width)
+	mix, ds := ps[0], ps[1]
+	cost := th.Subtle.Render(siWrap(fmt.Sprintf("Cost per token: about 2 FLOPs per parameter it computes with, "+
+		"%s for %s and %s for %s (running all %s would cost %s), plus attention over the context. "+
+		"%s's own %s active counts the embedding.",
+		numSI(mix.FLOPsPerToken(), "FLOP"), c.moe[0].Name, numSI(ds.FLOPsPerToken(), "FLOP"), c.moe[1].Name,
+		numShort(float64(ds.Total-ds.Embedding)), numSI(ds.FLOPsPerTokenAllExperts(), "FLOP"),
+		c.moe[0].Name, numShort(float64(mix.Active))), width))
 
-	prose := th.Text.Render(siWrap(moeProse, width))
-	gridHead := ui.Fit(infMark(th, spot == "moe:grid")+fmt.Sprintf("Routing a sentence: %d experts, top-%d, gate weights in %%  %s",
-		experts, k, th.Badge(ui.Illustrative)), width, 1)
-	// The grid takes what is left after the title and the presets; the
-	// cost line and the prose come only when the grid has all its rows.
-	fixed := ui.Lines(title) + 1 + ui.Lines(presets) + 1 + ui.Lines(gridHead)
-	gridAll := c.moeGrid(th, rt, width, 1000)
-	used := fixed + ui.Lines(gridAll)
-	if used+ui.Lines(cost) <= height {
-		used += ui.Lines(cost)
-	} else {
-		cost = ""
-	}
-	if used+ui.Lines(prose)+1 > height {
-		prose = ""
-	}
-	grid := gridHead + "\n" + c.moeGrid(th, rt, width, max(height-fixed, 3))
-	if cost != "" {
-		presets += "\n" + cost
-	}
-	return ui.Stack(height,
-		ui.Block{Text: title},
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: presets},
-		ui.Block{Text: grid},
-	)
+	prose := th.Text.Render(siWrap(c.moeProse(), width))
+	gridHead := infIndent(fmt.Sprintf("Routing a sentence: %d experts, top-%d, gate weights in %%  %s",
+		experts, k, th.Badge(ui.Illustrative)), width, infMark(th, spot == "moe:grid"))
+	// The idea, the presets with what a token costs, then the routing.
+	// Everything is drawn; the body scrolls. The grid only chooses between
+	// one column of tokens and two by the rows left.
+	figs := presets + "\n" + cost
+	left := height - ui.Lines(title) - 1 - ui.Lines(prose) - 1 - ui.Lines(figs) - 1 - ui.Lines(gridHead)
+	grid := gridHead + "\n" + c.moeGrid(th, rt, width, left)
+	return ui.Column(title, prose, figs, grid)
 }
 
 // moeGrid draws tokens as rows and experts as columns, each chosen cell
 // holding the token's gate weight for that expert in the expert's colour,
 // with the load per expert underneath. When the rows do not fit in height
-// lines and the width allows, the tokens continue in a second column.
+// lines and the width allows, the tokens continue in a second column; every
+// token is drawn either way.
 func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) string {
 	const labW, cellW = 6, 4
 	gridW := labW + rt.Experts*cellW
@@ -684,11 +778,6 @@ func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) str
 		ncols = 2
 	}
 	perCol := (n + ncols - 1) / ncols
-	shown := n
-	if perCol+2 > height {
-		perCol = max(height-3, 1) // keep a line for "… more"
-		shown = min(perCol*ncols, n)
-	}
 	header := strings.Repeat(" ", labW)
 	for e := range rt.Experts {
 		header += th.Subtle.Render(fmt.Sprintf("%*s", cellW, fmt.Sprintf("E%d", e+1)))
@@ -712,7 +801,7 @@ func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) str
 		line := ""
 		for col := 0; col < ncols; col++ {
 			i := col*perCol + r
-			if i >= shown {
+			if i >= n {
 				break
 			}
 			if col > 0 {
@@ -725,9 +814,6 @@ func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) str
 	if ncols == 2 {
 		lines[0] = ui.PadRight(header, gridW) + th.Rule.Render(" │ ") + header
 	}
-	if shown < n {
-		lines = append(lines, th.Subtle.Render(fmt.Sprintf("… %d more tokens", n-shown)))
-	}
 	load := th.Subtle.Render(ui.PadRight("load", labW))
 	for e := range rt.Experts {
 		load += th.Subtle.Render(fmt.Sprintf("%*d", cellW, rt.Load[e]))
@@ -736,7 +822,7 @@ func (c *Inference) moeGrid(th *ui.Theme, rt sim.Routing, width, height int) str
 		load += th.Subtle.Render("  tokens per expert")
 	}
 	lines = append(lines, load)
-	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
 }
 
 // Spots implements Spotter: the figures of the part on screen.
@@ -762,7 +848,8 @@ func (c *Inference) Spots(v Values) []Spot {
 }
 
 // Polls implements Poller: the truths come from sim at fixed, stated
-// settings, so the questions read the same whatever the sliders say.
+// settings, so the questions read the same whatever the sliders say. Each
+// is about one part, and is open only while that part is on screen.
 func (c *Inference) Polls(v Values) []Poll {
 	var l3 sim.KVModel
 	for _, m := range c.kvModels {
@@ -774,12 +861,12 @@ func (c *Inference) Polls(v Values) []Poll {
 	e := sim.SpecExpectedTokens(0.8, 4)
 	ds := c.moe[len(c.moe)-1]
 	dp := ds.Params()
-	active := float64(dp.Active-dp.Embedding) / 1e9
+	active := float64(dp.Computing()) / 1e9
 	return []Poll{
 		{
 			ID:       "kvcache",
 			Question: fmt.Sprintf("How much memory does %s's KV cache take for one 128K-token conversation in bf16?", l3.Name),
-			Kind:     Estimate, Truth: kvGiB, Unit: "GiB",
+			Kind:     Estimate, Truth: kvGiB, Unit: "GiB", When: "part=" + infKV,
 			Explain: fmt.Sprintf("2 × %d layers × %d KV heads × %d dims × 2 bytes = %s per token; × 131,072 tokens = %.0f GiB, for one conversation.",
 				l3.Layers, l3.KVHeads, l3.HeadDim, infBytes(float64(l3.ElementsPerToken())*2), kvGiB),
 		},
@@ -787,9 +874,10 @@ func (c *Inference) Polls(v Values) []Poll {
 			ID:       "specdecode",
 			Question: "A draft model proposes k = 4 tokens; each is accepted with probability α = 0.8. How many tokens does one pass of the big model yield on average?",
 			Kind:     MultipleChoice,
-			Choices:  []string{"1", "3.20", fmt.Sprintf("%.2f", e), "5"},
+			Choices:  []string{"1", "3.20", infDec(e, 2), "5"},
 			Correct:  2,
-			Explain:  fmt.Sprintf("(1 − 0.8⁵)/(1 − 0.8) = %.2f: the accepted prefix plus the big model's own token. Not 4 × 0.8, because the first rejection ends the pass.", e),
+			When:     "part=" + infSpec,
+			Explain:  fmt.Sprintf("(1 − 0.8⁵)/(1 − 0.8) = %s: the accepted prefix plus the big model's own token. Not 4 × 0.8, because the first rejection ends the pass.", infDec(e, 2)),
 		},
 		{
 			ID:       "moeactive",
@@ -797,6 +885,7 @@ func (c *Inference) Polls(v Values) []Poll {
 			Kind:     MultipleChoice,
 			Choices:  []string{numShort(float64(dp.Total)), "335B", fmt.Sprintf("%.0fB", active), "8B"},
 			Correct:  2,
+			When:     "part=" + infMoE,
 			Explain: fmt.Sprintf("%d of %d routed experts plus %d shared: %.1fB of arithmetic per token (%.1fB counting the embedding table).",
 				ds.TopK, ds.Experts, ds.Shared, active, float64(dp.Active)/1e9),
 		},

@@ -7,7 +7,11 @@
 // command print one.
 package lessons
 
-import "github.com/expedition-llm/expedition/lessons/ui"
+import (
+	"strings"
+
+	"github.com/expedition-llm/expedition/lessons/ui"
+)
 
 // Lesson is one chapter of the tour.
 type Lesson interface {
@@ -23,8 +27,11 @@ type Lesson interface {
 	// Controls are the chapter's inputs, in focus order.
 	Controls() []Control
 	// Render draws the chapter body for f. It must not draw a line wider
-	// than f.Width nor more than f.Height lines, and it must not panic for
-	// any values a Normalize call can produce.
+	// than f.Width, and it must not panic for any values a Normalize call
+	// can produce. It should fit f.Height where it can (a plot may stretch
+	// into the rows it is given), but it never drops or cuts what it says
+	// to get there: a body taller than f.Height is drawn in full, the idea
+	// first and the details after, and the session scrolls it.
 	Render(f Frame) string
 }
 
@@ -41,6 +48,9 @@ type Frame struct {
 	// Class is what the class has put in together (pooled samples, votes),
 	// keyed by names the chapter chooses; nil when there is no class input.
 	Class Tally
+	// Solo is set when the tour is taken alone (the local and snapshot
+	// commands): no instructor, no classmates, no classroom keys to show.
+	Solo bool
 }
 
 // Tally counts the class's contributions by key, e.g. "sample:mat" → 12.
@@ -120,8 +130,25 @@ type Poll struct {
 	// Truth is an Estimate's computed answer, and Unit what it counts.
 	Truth float64
 	Unit  string
+	// Min and Max bound the answers an Estimate accepts (a share is 0 to
+	// 100 %, a weight 0 to 1, a count at least 0): an answer outside is
+	// refused with the range shown. Both zero means any number at least 0.
+	Min, Max float64
 	// Explain is the sentence shown with the answer at the reveal.
 	Explain string
+	// When, if set as "key=value" (as for a Control), is the view of the
+	// chapter the question is about: the instructor opens it only while the
+	// values hold, and it closes when the class leaves that view.
+	When string
+}
+
+// Holds reports whether the question is about what values v show (see When).
+func (p Poll) Holds(v Values) bool {
+	if p.When == "" {
+		return true
+	}
+	k, want, _ := strings.Cut(p.When, "=")
+	return v[k] == want
 }
 
 // meta is what every chapter says about itself. Chapters embed it, so a

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -84,8 +85,10 @@ func checkGolden(t *testing.T, name string, l Lesson, v Values) {
 }
 
 // checkFitsEverywhere renders v at every size from 80×24 to 250×80, with
-// and without colour, and fails on any line wider or any render taller than
-// it was given.
+// and without colour, and fails on any line wider than it was given; and,
+// at 80 columns, on a line of prose that a short frame (the body a session
+// gives a chapter at 80×24 with its panel below, 8 to 16 rows) loses: a
+// body that does not fit scrolls, it does not drop what it says.
 func checkFitsEverywhere(t *testing.T, name string, l Lesson, v Values) {
 	t.Helper()
 	for _, mono := range []bool{false, true} {
@@ -95,15 +98,44 @@ func checkFitsEverywhere(t *testing.T, name string, l Lesson, v Values) {
 		for _, w := range []int{80, 109, 137, 250} {
 			for _, h := range []int{24, 41, 80} {
 				out := l.Render(Frame{Theme: th, Values: v, Width: w, Height: h})
-				checkFits(t, fmt.Sprintf("%s %dx%d mono=%v", name, w, h, mono), out, w, h)
+				checkFits(t, fmt.Sprintf("%s %dx%d mono=%v", name, w, h, mono), out, w)
 			}
 		}
-		// The body a session gives a chapter at 80×24 with a panel below.
-		for _, h := range []int{8, 12, 16} {
-			out := l.Render(Frame{Theme: th, Values: v, Width: 80, Height: h})
-			checkFits(t, fmt.Sprintf("%s 80x%d mono=%v", name, h, mono), out, 80, h)
+	}
+	th := ui.NewTheme(true)
+	tall := ansi.Strip(l.Render(Frame{Theme: th, Values: v, Width: 80, Height: 200}))
+	for _, h := range []int{8, 12, 16} {
+		out := ansi.Strip(l.Render(Frame{Theme: th, Values: v, Width: 80, Height: h}))
+		checkFits(t, fmt.Sprintf("%s 80x%d", name, h), out, 80)
+		have := map[string]bool{}
+		for _, line := range strings.Split(out, "\n") {
+			have[strings.TrimSpace(line)] = true
+		}
+		for _, line := range strings.Split(tall, "\n") {
+			if prose(line) && !have[strings.TrimSpace(line)] {
+				t.Errorf("%s at 80×%d loses a line of prose it shows at 80×200: %q", name, h, strings.TrimSpace(line))
+			}
 		}
 	}
+}
+
+// prose reports a line of running text: eight or more words of letters.
+// Figures (bars, grids, numbers) may stretch or shrink with the height; what
+// a chapter says may not go.
+func prose(line string) bool {
+	words := 0
+	for _, w := range strings.Fields(line) {
+		letters := 0
+		for _, r := range w {
+			if unicode.IsLetter(r) {
+				letters++
+			}
+		}
+		if letters >= 2 && letters*2 >= len([]rune(w)) {
+			words++
+		}
+	}
+	return words >= 8
 }
 
 func trimRight(s string) string {
@@ -111,26 +143,13 @@ func trimRight(s string) string {
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}
-	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
+	return strings.Join(lines, "\n")
 }
 
-// TestRenderFits checks the contract every lesson keeps at its defaults:
-// never a line wider than it was given, never more lines.
-func TestRenderFits(t *testing.T) {
-	c := mustCatalog(t)
-	for i := 0; i < c.Len(); i++ {
-		l := c.At(i)
-		checkFitsEverywhere(t, l.ID(), l, Defaults(l.Controls()))
-	}
-}
-
-func checkFits(t *testing.T, name, out string, w, h int) {
+// checkFits fails on any line of out wider than w.
+func checkFits(t *testing.T, name, out string, w int) {
 	t.Helper()
-	lines := strings.Split(out, "\n")
-	if len(lines) > h {
-		t.Errorf("%s: %d lines, more than the height %d", name, len(lines), h)
-	}
-	for i, l := range lines {
+	for i, l := range strings.Split(out, "\n") {
 		if lw := lipgloss.Width(l); lw > w {
 			t.Errorf("%s: line %d is %d cells wide, more than %d: %q", name, i, lw, w, ansi.Strip(l))
 		}
@@ -170,6 +189,51 @@ func TestPollsAreWellFormed(t *testing.T) {
 					t.Errorf("%s/%s: truth %v", l.ID(), q.ID, q.Truth)
 				}
 			}
+		}
+	}
+}
+
+// TestEveryChapterScrollsRatherThanDrops runs checkFitsEverywhere on every
+// chapter at its defaults, the welcome and recap among them.
+func TestEveryChapterScrollsRatherThanDrops(t *testing.T) {
+	c := mustCatalog(t)
+	for i := 0; i < c.Len(); i++ {
+		l := c.At(i)
+		checkFitsEverywhere(t, l.ID(), l, Defaults(l.Controls()))
+	}
+}
+
+// checkPollWhens checks a chapter's questions against want (poll ID → its
+// When, "" for a question about the whole chapter): each When names a
+// choice control and a value it offers, and holds in that view and no other.
+func checkPollWhens(t *testing.T, l Lesson, want map[string]string) {
+	t.Helper()
+	polls := l.(Poller).Polls(Defaults(l.Controls()))
+	if len(polls) != len(want) {
+		t.Errorf("%s: %d polls, want %d", l.ID(), len(polls), len(want))
+	}
+	for _, p := range polls {
+		if w, ok := want[p.ID]; !ok || p.When != w {
+			t.Errorf("%s/%s: When %q, want %q", l.ID(), p.ID, p.When, w)
+		}
+		if p.When == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(p.When, "=")
+		c, found := ControlByKey(l, key)
+		if !found || c.Kind != Choice {
+			t.Errorf("%s/%s: When %q names no choice control", l.ID(), p.ID, p.When)
+			continue
+		}
+		offered := false
+		for _, o := range c.Options {
+			offered = offered || o.Value == value
+			if holds := p.Holds(Defaults(l.Controls()).With(key, o.Value)); holds != (o.Value == value) {
+				t.Errorf("%s/%s: When %q holds at %s=%s: %v", l.ID(), p.ID, p.When, key, o.Value, holds)
+			}
+		}
+		if !offered {
+			t.Errorf("%s/%s: When %q names a value %s does not offer", l.ID(), p.ID, p.When, key)
 		}
 	}
 }

@@ -168,11 +168,11 @@ func (p *Parallel) Render(f Frame) string {
 	v := Normalize(p.controls, f.Values)
 	var out string
 	if v["view"] == "timeline" {
-		out = p.renderTimeline(f.Theme, v, f.Spot, f.Width, f.Height)
+		out = p.renderTimeline(f.Theme, v, f.Spot, f.Width)
 	} else {
-		out = p.renderCluster(f.Theme, v, f.Spot, f.Width, f.Height)
+		out = p.renderCluster(f.Theme, v, f.Spot, f.Width)
 	}
-	return ui.Fit(out, f.Width, f.Height)
+	return ui.FitWidth(out, f.Width)
 }
 
 // parallelModeProse explains each mode in a few sentences.
@@ -206,13 +206,37 @@ func parallelModeProse(mode sim.ParallelMode, l sim.Layout) string {
 		if l.DP == 1 {
 			dp = "a single copy of the model"
 		}
-		return fmt.Sprintf("3D parallel: %s, %s, and %s: DP × PP × TP = %d × %d × %d = 16. "+
-			"The largest models train this way, on thousands of GPUs rather than 16.", tp, pp, dp, l.DP, l.PP, l.TP)
+		return fmt.Sprintf("3D parallel: %s, %s, and %s: DP × PP × TP = %d × %d × %d = 16. ",
+			tp, pp, dp, l.DP, l.PP, l.TP) + parallelFrontier()
 	}
 	return "Data parallel: every GPU keeps a whole copy of the model and works on its own " +
 		"slice of the batch. At the end of each step the GPUs average their gradients, so " +
 		"every copy takes the same update. Simple and fast, if one GPU can hold the whole " +
 		"training state."
+}
+
+// parallelFrontier says how two published frontier runs split their
+// models (sim.PublishedSplits): on thousands of GPUs, and neither with
+// exactly these three axes.
+func parallelFrontier() string {
+	var llama, long, ds sim.PublishedSplit
+	for _, s := range sim.PublishedSplits() {
+		switch {
+		case s.Model == "DeepSeek-V3":
+			ds = s
+		case s.CP > 1:
+			long = s
+		default:
+			llama = s
+		}
+	}
+	return fmt.Sprintf("Frontier runs add axes of their own. %s used 4D parallelism: TP %d × CP %d × PP %d × DP %d "+
+		"(%s) on %s %ss, where context parallelism (CP) splits each sequence across GPUs and went to %d for "+
+		"its %s-token sequences. %s used %d-way pipeline, %d-way expert and %s data parallelism on %s %ss, "+
+		"with no tensor parallelism at all.",
+		llama.Model, llama.TP, llama.CP, llama.PP, llama.DP, llama.Sharding, numGroup(int64(llama.GPUs)), llama.GPU,
+		long.CP, numGroup(int64(long.SeqLen)),
+		ds.Model, ds.PP, ds.EP, ds.Sharding, numGroup(int64(ds.GPUs)), ds.GPU)
 }
 
 // parallelModeName is the mode as a heading.
@@ -269,7 +293,9 @@ func parSelected(v Values, spot string) int {
 	return min(max(v.Int("gpu"), 0), sim.ClusterGPUs-1)
 }
 
-func (p *Parallel) renderCluster(th *ui.Theme, v Values, spot string, width, height int) string {
+// renderCluster draws the cluster view: the mode's idea, the sixteen GPUs,
+// the selected GPU's memory and the step's traffic, then how it is counted.
+func (p *Parallel) renderCluster(th *ui.Theme, v Values, spot string, width int) string {
 	plan := p.plan(v)
 	l := plan.Layout
 	mode := plan.Setup.Mode
@@ -293,40 +319,26 @@ func (p *Parallel) renderCluster(th *ui.Theme, v Values, spot string, width, hei
 			break
 		}
 	}
-	head = ui.Fit(head, width, 1)
+	head = siWrap(head, width) // the widest form that fits, wrapped if none does
 
-	prose := th.Text.Render(ui.Wrap(parallelModeProse(mode, l), width))
+	prose := th.Text.Render(siWrap(parallelModeProse(mode, l), width))
 
-	rows := 2
-	switch {
-	case height >= 30:
-		rows = 4
-	case height >= 16:
-		rows = 3
-	}
-	cluster := p.drawCluster(th, plan, sel, spot, width, rows)
-	used := 1 + 1 + ui.Lines(cluster) + 1
-	details := p.clusterDetails(th, plan, sel, width, max(height-used, 1))
+	cluster := p.drawCluster(th, plan, sel, spot, width)
+	details := p.clusterDetails(th, plan, sel, width)
 
-	notes := th.Subtle.Render(ui.Wrap(fmt.Sprintf("Training state is 16 bytes a parameter: bf16 weights and "+
+	notes := th.Subtle.Render(siWrap(fmt.Sprintf("Training state is 16 bytes a parameter: bf16 weights and "+
 		"gradients (2 + 2) and Adam's fp32 master weights, momentum and variance (4 + 4 + 4), as the ZeRO "+
 		"paper counts it. Activations are an estimate for %s-token sequences, one per micro-batch: about "+
 		"34 bytes × tokens × d_model per layer (Korthikanti et al. 2022), or only each layer's 2-byte input "+
 		"with recompute on. Pipelines run 1F1B. 80 GB is 80×10⁹ bytes.",
 		numGroup(int64(plan.SeqLen))), width))
 
-	return ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: cluster},
-		ui.Block{Text: details},
-		ui.Block{Text: notes, Optional: true, Priority: 0},
-	)
+	return ui.Column(head, prose, cluster, details, notes)
 }
 
-// parTileText is what one GPU's tile says on its third line: which slice or
-// copy it holds.
-func parTileText(mode sim.ParallelMode, l sim.Layout, g sim.GPUPlan) string {
+// parTileText is what one GPU's tile says on its third line, in at most
+// width cells: which slice or copy it holds.
+func parTileText(mode sim.ParallelMode, l sim.Layout, g sim.GPUPlan, width int) string {
 	switch mode {
 	case sim.ModeFSDP:
 		return fmt.Sprintf("part %d", g.DPRank)
@@ -337,7 +349,12 @@ func parTileText(mode sim.ParallelMode, l sim.Layout, g sim.GPUPlan) string {
 		case g.Head:
 			return "+head"
 		}
-		return fmt.Sprintf("stage %d", g.Stage+1)
+		// "stage 10" is a cell wider than an 80-column tile: then every
+		// tile says "st. n", so the numbers stay whole and alike.
+		if len(fmt.Sprintf("stage %d", l.PP)) <= width {
+			return fmt.Sprintf("stage %d", g.Stage+1)
+		}
+		return fmt.Sprintf("st. %d", g.Stage+1)
 	}
 	var parts []string
 	if l.TP > 1 {
@@ -352,10 +369,13 @@ func parTileText(mode sim.ParallelMode, l sim.Layout, g sim.GPUPlan) string {
 	return strings.Join(parts, " ")
 }
 
-// drawCluster draws the two nodes as rows of eight GPU tiles, rows lines
-// tall (2 to 4), with the InfiniBand link between them. GPUs holding the
-// same layers share a colour.
-func (p *Parallel) drawCluster(th *ui.Theme, plan sim.ParallelPlan, sel int, spot string, width, rows int) string {
+// drawCluster draws the two nodes as rows of eight GPU tiles, four lines
+// tall (the GPU, its layers, its slice or copy, its memory), with the
+// InfiniBand link between them. GPUs holding the same layers share a
+// colour. The tiles keep all four lines on any screen: the third is what
+// tells the modes apart, and a short screen scrolls.
+func (p *Parallel) drawCluster(th *ui.Theme, plan sim.ParallelPlan, sel int, spot string, width int) string {
+	const rows = 4
 	const margin = 7
 	cw := min(max((width-margin)/sim.GPUsPerNode, 6), 14)
 	text := cw - 2 // one cell of colour bar, one of gap
@@ -388,18 +408,7 @@ func (p *Parallel) drawCluster(th *ui.Theme, plan sim.ParallelPlan, sel int, spo
 				mark = "✗"
 			}
 			mem := strconv.FormatFloat(g.Total/1e9, 'f', 0, 64) + "G " + mark
-			cells := []string{fmt.Sprintf("GPU %d", g.Index), layers, parTileText(mode, l, g), mem}
-			switch rows {
-			case 2:
-				// Two lines: the layers matter more than the number when
-				// they differ from GPU to GPU.
-				if l.PP > 1 {
-					cells[0] = layers
-				}
-				cells = []string{cells[0], mem}
-			case 3:
-				cells = []string{cells[0], layers, mem}
-			}
+			cells := []string{fmt.Sprintf("GPU %d", g.Index), layers, parTileText(mode, l, g, text), mem}
 			for r := range rows {
 				c := ui.PadRight(cells[r], text)
 				switch {
@@ -427,7 +436,7 @@ func (p *Parallel) drawCluster(th *ui.Theme, plan sim.ParallelPlan, sel int, spo
 			lines = append(lines, ls.Render(link))
 		}
 	}
-	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
 }
 
 // parallelAxisName is what a kind of traffic is called on screen.
@@ -446,15 +455,11 @@ func parallelAxisName(c sim.Comm) string {
 	return "all-reduce gradients"
 }
 
-// clusterDetails itemises the selected GPU's memory and the step's traffic,
-// keeping the most important lines when fewer than all fit in maxLines.
-func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, width, maxLines int) string {
+// clusterDetails itemises the selected GPU's memory and the step's
+// traffic, every line of it: sentences wrap, and a short screen scrolls.
+func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, width int) string {
 	g := plan.GPUs[sel]
-	type line struct {
-		text string
-		rank int // lower is kept first
-	}
-	var ls []line
+	var ls []string
 
 	// Which GPU, what it holds.
 	holds := "no layers"
@@ -480,12 +485,12 @@ func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, widt
 	}
 	info := fmt.Sprintf("GPU %d: %s (%s) · %s params", g.Index, holds, share, numShort(g.Params))
 	if plan.Layout.PP > 1 {
-		info += fmt.Sprintf(" · %d micro-batches in flight", g.InFlight)
+		info += " · " + Count(g.InFlight, "micro-batch", "micro-batches") + " in flight"
 	}
-	ls = append(ls, line{th.Strong.Render(ui.Fit(ui.Wrap(info, width), width, 2)), 4})
+	ls = append(ls, th.Strong.Render(siWrap(info, width)))
 
 	// The stacked bar against 80 GB, then its legend with the numbers.
-	ls = append(ls, line{p.memoryBar(th, g, width), 2})
+	ls = append(ls, p.memoryBar(th, g, width))
 
 	type part struct {
 		names [3]string // long, short, initial: the widest that fits is used
@@ -525,7 +530,7 @@ func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, widt
 			break
 		}
 	}
-	ls = append(ls, line{ui.Fit(legendLine, width, 1), 0})
+	ls = append(ls, siWrap(legendLine, width))
 
 	// The whole cluster's verdict.
 	busiest := plan.GPUs[plan.Busiest]
@@ -540,11 +545,11 @@ func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, widt
 		all = th.Warn.Render(fmt.Sprintf("✗ %d of 16 GPUs over 80 GB (up to %s): this does not fit",
 			n, parGB(busiest.Total)))
 	}
-	ls = append(ls, line{ui.Fit(all+"  "+th.Badge(ui.Estimate), width, 1), 1})
+	ls = append(ls, siWrap(all+"  "+th.Badge(ui.Estimate), width))
 
 	// Traffic, one line per kind.
 	if len(plan.Comms) == 0 {
-		ls = append(ls, line{th.Subtle.Render("No traffic between GPUs."), 3})
+		ls = append(ls, th.Subtle.Render("No traffic between GPUs."))
 	}
 	for _, c := range plan.Comms {
 		link := "NVLink"
@@ -553,7 +558,7 @@ func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, widt
 		}
 		t := fmt.Sprintf("⇄ %-26s %2d GPUs · %-10s %9s a step ≈ %s",
 			parallelAxisName(c), c.GroupSize, link, parGB(c.BytesPerGPU), parSeconds(c.Seconds))
-		ls = append(ls, line{ui.Fit(t, width, 1), 3})
+		ls = append(ls, ui.Fit(t, width, 1)) // a table row: its columns line up
 	}
 	traffic := 0.0
 	for _, c := range plan.Comms {
@@ -563,45 +568,25 @@ func (p *Parallel) clusterDetails(th *ui.Theme, plan sim.ParallelPlan, sel, widt
 	if traffic > 0 {
 		step += fmt.Sprintf(", traffic ≈ %s", parSeconds(traffic))
 	}
-	long := step + fmt.Sprintf(" (%s tokens, H100s at %.0f%% MFU", numGroup(int64(plan.TokensPerStep)), sim.AssumedMFU*100)
-	short := step + fmt.Sprintf(" (H100s at %.0f%% MFU", sim.AssumedMFU*100)
+	// The whole sentence, wrapped: the tokens a step trains on are what
+	// the compute time is for.
+	step += fmt.Sprintf(" (%s tokens, H100s at %.0f%% MFU", numGroup(int64(plan.TokensPerStep)), sim.AssumedMFU*100)
 	if plan.Bubble > 0 {
-		long += fmt.Sprintf(", %.0f%% bubble", plan.Bubble*100)
-		short += fmt.Sprintf(", %.0f%% bubble", plan.Bubble*100)
+		step += fmt.Sprintf(", %.0f%% bubble", plan.Bubble*100)
 	}
-	step = long + ")  " + th.Badge(ui.Estimate)
-	if lipgloss.Width(step) > width {
-		step = short + ")  " + th.Badge(ui.Estimate)
-	}
-	ls = append(ls, line{ui.Fit(ui.Wrap(step, width), width, 2), 5})
+	step += ")  " + th.Badge(ui.Estimate)
+	ls = append(ls, siWrap(step, width))
 	if traffic > plan.ComputeSeconds {
-		ls = append(ls, line{th.Warn.Render(ui.Wrap("Network-bound: the traffic outlasts the compute it could hide behind.", width)), 6})
+		ls = append(ls, th.Warn.Render(siWrap("Network-bound: the traffic outlasts the compute it could hide behind.", width)))
 	}
 	for _, c := range plan.Comms {
 		if c.Axis == "tensor" && !c.CrossesNodes {
 			ib := c.BytesPerGPU / sim.InfiniBandBytesPerSec
-			ls = append(ls, line{th.Subtle.Render(ui.Wrap(fmt.Sprintf("Over InfiniBand the in-layer all-reduces would take %s "+
-				"a step instead of %s: that is why tensor parallelism stays inside a node.", parSeconds(ib), parSeconds(c.Seconds)), width)), 6})
+			ls = append(ls, th.Subtle.Render(siWrap(fmt.Sprintf("Over InfiniBand the in-layer all-reduces would take %s "+
+				"a step instead of %s: that is why tensor parallelism stays inside a node.", parSeconds(ib), parSeconds(c.Seconds)), width)))
 		}
 	}
-
-	// Keep the best-ranked lines that fit, in their screen order.
-	keep := make([]bool, len(ls))
-	for rank, n := 0, 0; rank <= 6; rank++ {
-		for i, ln := range ls {
-			if k := ui.Lines(ln.text); ln.rank == rank && n+k <= maxLines {
-				keep[i] = true
-				n += k
-			}
-		}
-	}
-	var out []string
-	for i, ln := range ls {
-		if keep[i] {
-			out = append(out, ln.text)
-		}
-	}
-	return strings.Join(out, "\n")
+	return strings.Join(ls, "\n")
 }
 
 // parMonoMem are the letters that stand for each part of the memory bar
@@ -667,7 +652,10 @@ const timelineProse = "A pipeline cuts the layers into p stages on p GPUs. Each 
 	"micro-batch 2, and so on; the backward passes come back the other way. Until the pipe is " +
 	"full and after it drains, some GPUs have nothing to do: that idle time is the bubble."
 
-func (p *Parallel) renderTimeline(th *ui.Theme, v Values, spot string, width, height int) string {
+// renderTimeline draws the timeline view: what a pipeline is, the grid of
+// stages over time steps with its bubble and memory, then how the bubble
+// falls with more micro-batches.
+func (p *Parallel) renderTimeline(th *ui.Theme, v Values, spot string, width int) string {
 	tl := sim.PipelineTimeline(sim.Schedule(v["schedule"]), v.Int("stages"), v.Int("micro"))
 	stages, m, steps := tl.Stages, tl.Micro, tl.Steps()
 	name, other, otherName := "GPipe", sim.OneFOneB, "1F1B"
@@ -676,54 +664,38 @@ func (p *Parallel) renderTimeline(th *ui.Theme, v Values, spot string, width, he
 	}
 
 	head := th.Header.Render(name) + th.Subtle.Render(" · ") +
-		fmt.Sprintf("%d stages · %d micro-batches · %d time steps  ", stages, m, steps) + th.Badge(ui.Computed)
+		fmt.Sprintf("%d stages · %s · %d time steps  ", stages, Count(m, "micro-batch", "micro-batches"), steps) + th.Badge(ui.Computed)
 	rows, axis, legend := p.drawTimeline(th, tl, spot, width)
 	bub := fmt.Sprintf("Bubble: %d of %d steps idle on every stage = %s = (p−1)/(m+p−1) = %d/%d",
 		steps-tl.Busy(0), steps, th.Strong.Render(parPct(tl.IdleFraction())), stages-1, m+stages-1)
 	if spot == "bubble" {
 		bub = th.Focus.Render("▸ ") + bub
 	}
-	mem := fmt.Sprintf("Stage 1 keeps %s micro-batches' activations at once; %s would keep %d.",
-		th.Strong.Render(strconv.Itoa(tl.PeakInFlight(0))), otherName, sim.InFlight(other, stages, m, 0))
+	// The two schedules differ in memory only when m > p: with m ≤ p every
+	// micro-batch is in flight before stage 1's first backward either way.
+	mine, theirs := tl.PeakInFlight(0), sim.InFlight(other, stages, m, 0)
+	kept := th.Strong.Render(strconv.Itoa(mine)) + " micro-batches'"
+	if mine == 1 {
+		kept = th.Strong.Render("1") + " micro-batch's"
+	}
+	mem := fmt.Sprintf("Stage 1 keeps %s activations at once; %s would keep %d.", kept, otherName, theirs)
+	if mine == theirs {
+		mem = fmt.Sprintf("Stage 1 keeps %s activations at once; with m ≤ p, %s would too.", kept, otherName)
+	}
 	var spotLine string
 	if s, ok := strings.CutPrefix(spot, "stage:"); ok {
 		if i, err := strconv.Atoi(s); err == nil && i >= 1 && i <= stages {
-			spotLine = th.Focus.Render(fmt.Sprintf("Stage %d works %d of %d steps and keeps up to %d micro-batches.",
-				i, tl.Busy(i-1), steps, tl.PeakInFlight(i-1)))
+			spotLine = th.Focus.Render(fmt.Sprintf("Stage %d works %d of %d steps and keeps up to %s.",
+				i, tl.Busy(i-1), steps, Count(tl.PeakInFlight(i-1), "micro-batch", "micro-batches")))
 		}
 	}
 
-	// The grid and the bubble figure must show; the rest joins them in
-	// order of use while the height allows.
-	core := func(withLegend, withAxis, withMem, gap bool) []string {
-		out := append([]string(nil), rows...)
-		if withAxis {
-			out = append(out, axis)
-		}
-		if withLegend {
-			out = append(out, legend)
-		}
-		if gap {
-			out = append(out, "")
-		}
-		out = append(out, ui.Fit(bub, width, 1))
-		if withMem {
-			out = append(out, ui.Fit(mem, width, 1))
-		}
-		if spotLine != "" {
-			out = append(out, ui.Fit(spotLine, width, 1))
-		}
-		return out
-	}
-	var lines []string
-	for _, opt := range [][4]bool{
-		{true, true, true, true}, {true, false, true, true}, {true, false, true, false},
-		{false, false, true, false}, {false, false, false, false},
-	} {
-		lines = core(opt[0], opt[1], opt[2], opt[3])
-		if len(lines) <= height-2 { // the head and a blank line above
-			break
-		}
+	// The grid with its axis and key, then what it adds up to; nothing of
+	// it is left out on a short screen, which scrolls instead.
+	lines := append([]string(nil), rows...)
+	lines = append(lines, axis, legend, "", siWrap(bub, width), siWrap(mem, width))
+	if spotLine != "" {
+		lines = append(lines, siWrap(spotLine, width))
 	}
 
 	var sweep []string
@@ -734,17 +706,19 @@ func (p *Parallel) renderTimeline(th *ui.Theme, v Values, spot string, width, he
 		}
 		sweep = append(sweep, s)
 	}
-	sweepText := ui.Fit(fmt.Sprintf("With p=%d, the bubble for m = ", stages)+strings.Join(sweep, " "), width, 1) +
-		"\n" + th.Subtle.Render(ui.Wrap("More micro-batches shrink the bubble, but each must stay big enough to keep "+
+	// What 1F1B buys depends on m against p: less memory only once m > p.
+	saving := fmt.Sprintf("Same bubble, less memory: here %d micro-batches instead of %d.", min(stages, m), m)
+	if m <= stages {
+		saving = fmt.Sprintf("Same bubble; here m = %d ≤ p = %d, so the same memory too: 1F1B saves "+
+			"memory only once m > p.", m, stages)
+	}
+	sweepText := siWrap(fmt.Sprintf("With p=%d, the bubble for m = ", stages)+strings.Join(sweep, " "), width) +
+		"\n" + th.Subtle.Render(siWrap("More micro-batches shrink the bubble, but each must stay big enough to keep "+
 		"a GPU busy. GPipe keeps every micro-batch's activations until its backward pass; 1F1B starts "+
-		"backward passes early, so a stage never keeps more than p. Same bubble, less memory.", width))
+		"backward passes early, so a stage never keeps more than p. "+saving, width))
 
-	return ui.Stack(height,
-		ui.Block{Text: ui.Fit(head, width, 1)},
-		ui.Block{Text: th.Text.Render(ui.Wrap(timelineProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: strings.Join(lines, "\n")},
-		ui.Block{Text: sweepText, Optional: true, Priority: 2},
-	)
+	return ui.Column(siWrap(head, width), th.Text.Render(siWrap(timelineProse, width)),
+		strings.Join(lines, "\n"), sweepText)
 }
 
 // parPct prints a fraction as a percentage with one decimal.
@@ -787,7 +761,7 @@ func (p *Parallel) drawTimeline(th *ui.Theme, tl sim.Timeline, spot string, widt
 	case !th.Mono:
 		legend += th.Subtle.Render(" · colours: micro-batches")
 	}
-	return rows, axis, ui.Fit(legend, width, 1)
+	return rows, axis, siWrap(legend, width)
 }
 
 // timelineCell draws one (stage, step) cell cw wide.
@@ -833,7 +807,9 @@ func (p *Parallel) timelineCell(th *ui.Theme, sl sim.Slot, cw int, hot bool) str
 	return th.Muted.Render(s)
 }
 
-// Polls implements Poller.
+// Polls implements Poller. Each question is about one view: the training
+// state and tensor parallelism are read off the cluster, the bubble off the
+// timeline, so each is open only while its view is on screen.
 func (p *Parallel) Polls(v Values) []Poll {
 	v = Normalize(p.controls, v)
 	plan := p.plan(v)
@@ -848,13 +824,16 @@ func (p *Parallel) Polls(v Values) []Poll {
 			Explain: fmt.Sprintf("16 bytes a parameter: 2 for bf16 weights, 2 for gradients, 12 for Adam's fp32 "+
 				"copy, momentum and variance. %s × 16 = %s, before any activations.",
 				numShort(float64(plan.Params)), parGB(plan.StateBytes)),
+			When: "view=cluster",
 		},
 		{
-			ID:       "bubble",
-			Question: fmt.Sprintf("A pipeline of %d stages runs %d micro-batches a step. What share of the time is bubble (idle)?", stages, m),
-			Kind:     Estimate, Truth: sim.BubbleFraction(stages, m) * 100, Unit: "%",
+			ID: "bubble",
+			Question: fmt.Sprintf("A pipeline of %d stages runs %s a step. What share of the time is bubble (idle)?",
+				stages, Count(m, "micro-batch", "micro-batches")),
+			Kind: Estimate, Truth: sim.BubbleFraction(stages, m) * 100, Unit: "%", Min: 0, Max: 100,
 			Explain: fmt.Sprintf("(p−1)/(m+p−1) = %d/%d = %s: the pipe takes p−1 steps to fill and as many to drain.",
 				stages-1, m+stages-1, parPct(sim.BubbleFraction(stages, m))),
+			When: "view=timeline",
 		},
 		{
 			ID:       "tp-node",
@@ -868,6 +847,9 @@ func (p *Parallel) Polls(v Values) []Poll {
 			},
 			Correct: 0,
 			Explain: "Each layer needs two all-reduces forward and two backward. NVLink moves 450 GB/s a GPU, InfiniBand 50 GB/s: across nodes the GPUs would mostly wait.",
+			// The cluster draws both links whatever the mode; When holds one
+			// key, so it cannot also ask for mode=tensor.
+			When: "view=cluster",
 		},
 	}
 }

@@ -67,8 +67,9 @@ type ptResponse struct {
 	letter, text string
 }
 
-// Harmony's special tokens (o200k_harmony, the format of gpt-oss and the
-// GPT-5 family): their IDs sit just past o200k_base's vocabulary.
+// The special tokens of OpenAI's harmony response format, the chat format
+// published with the open-weight gpt-oss models (the o200k_harmony encoding;
+// IDs from the format's guide): they sit just past o200k_base's vocabulary.
 const (
 	harmonyReturn  = 200002
 	harmonyChannel = 200005
@@ -115,7 +116,10 @@ func NewPosttrain(tk *sim.Tokenizer) (*Posttrain, error) {
 		meta: meta{id: "posttrain", number: 6, title: "Teaching it to be helpful",
 			summary: "Post-training: fine-tuning on chats, a reward model from votes, RLHF's KL leash, reasoning RL"},
 		chat: []ptMessage{
-			turn("system", "", "Answer in one sentence.", special("<|end|>", harmonyEnd)),
+			// Instructions go in the developer message, under "# Instructions"
+			// (the harmony guide's "developer message format"); the system
+			// message is for identity, dates and reasoning effort.
+			turn("developer", "", "# Instructions\n\nAnswer in one sentence.", special("<|end|>", harmonyEnd)),
 			turn("user", "", "What is the capital of Australia?", special("<|end|>", harmonyEnd)),
 			// A training target ends with <|return|>, the token that stops
 			// generation (harmony format docs), so stopping is learned too.
@@ -161,16 +165,16 @@ func NewPosttrain(tk *sim.Tokenizer) (*Posttrain, error) {
 	p.controls = append(p.controls,
 		Control{Key: "beta", Label: "KL penalty β", Kind: Slider, Min: 0.01, Max: 10, Log: true, Steps: 30,
 			Format: "%.3g", Default: "1", When: "step=rlhf",
-			Help: "←/→ how hard the policy is held to the SFT model: small β chases reward, large β stays put"},
+			Help: "←/→ the KL leash: small β is a long one (chases reward), large β a short one (stays near SFT)"},
 		Control{Key: "p", Label: "Success p", Kind: Slider, Min: 0.01, Max: 0.99, Step: 0.01, Format: "%.2f",
 			Default: "0.2", When: "step=reasoning",
-			Help: "←/→ the chance that one attempt is right"},
+			Help: "←/→ the chance that one attempt is right (pass@1): what RL training raises"},
 		Control{Key: "k", Label: "Tries k", Kind: Slider, Min: 1, Max: 64, Step: 1, Format: "%.0f",
 			Default: "8", When: "step=reasoning",
-			Help: "←/→ how many attempts may be checked by the verifier"},
+			Help: "←/→ at test time, how many attempts a verifier may check: best of k"},
 		Control{Key: "seed", Label: "Seed", Kind: Slider, Min: 1, Max: 99, Step: 1, Format: "%.0f",
 			Default: "1", When: "step=reasoning",
-			Help: "←/→ draw another run of 16 attempts"},
+			Help: "←/→ draw another group of 16 attempts and another training run"},
 	)
 	return p, nil
 }
@@ -212,7 +216,7 @@ func (p *Posttrain) Spots(v Values) []Spot {
 			out = append(out, Spot{ID: "cand:" + c.Label, Label: "The " + c.Label + " answer"})
 		}
 	case "reasoning":
-		out = []Spot{{ID: "tries", Label: "The sampled attempts"}, {ID: "passk", Label: "pass@k"}}
+		out = []Spot{{ID: "tries", Label: "The training group"}, {ID: "train", Label: "The training run"}, {ID: "passk", Label: "pass@k at test time"}}
 	default:
 		for _, m := range p.chat {
 			out = append(out, Spot{ID: "msg:" + m.role, Label: "The " + m.role + " turn"})
@@ -230,15 +234,29 @@ func (p *Posttrain) Render(f Frame) string {
 	var out string
 	switch v["step"] {
 	case "reward":
-		out = p.renderReward(f.Theme, v, f.Class, f.Spot, f.Width, f.Height)
+		out = p.renderReward(f.Theme, v, f.Class, f.Spot, f.Width)
 	case "rlhf":
-		out = p.renderRLHF(f.Theme, v, f.Spot, f.Width, f.Height)
+		out = p.renderRLHF(f.Theme, v, f.Spot, f.Width)
 	case "reasoning":
-		out = p.renderReasoning(f.Theme, v, f.Spot, f.Width, f.Height)
+		out = p.renderReasoning(f.Theme, v, f.Spot, f.Width)
 	default:
-		out = p.renderSFT(f.Theme, v, f.Spot, f.Width, f.Height)
+		out = p.renderSFT(f.Theme, v, f.Spot, f.Width)
 	}
-	return ui.Fit(out, f.Width, f.Height)
+	return ui.FitWidth(out, f.Width)
+}
+
+// ptHang wraps s to width less indent cells, indenting every line after the
+// first by indent spaces: a labelled item whose text wraps under itself.
+func ptHang(s string, width, indent int) string {
+	lines := strings.Split(siWrap(s, max(width-indent, 1)), "\n")
+	return strings.Join(lines, "\n"+strings.Repeat(" ", indent))
+}
+
+// ptSigned formats x with format and writes its minus as "−" (U+2212, one
+// cell like "-"), as the chapter's prose and formulas write it, so a
+// column of signed numbers reads the same as the text around it.
+func ptSigned(format string, x float64) string {
+	return strings.ReplaceAll(fmt.Sprintf(format, x), "-", "−")
 }
 
 // ptMark is the spotlight marker before a label.
@@ -254,7 +272,9 @@ const sftProse = "A pretrained model continues any text. To make it an assistant
 	"wrapped in special tokens that mark who is speaking. The loss is the same " +
 	"next-token loss as in pretraining, counted only on the tokens the model should learn to write."
 
-func (p *Posttrain) renderSFT(th *ui.Theme, v Values, spot string, width, height int) string {
+// renderSFT draws the first step: what SFT is, the example chat as real
+// tokens with the loss marked, and why the loss covers only the reply.
+func (p *Posttrain) renderSFT(th *ui.Theme, v Values, spot string, width int) string {
 	all := v["mask"] == "all"
 	total, loss := 0, 0
 	for _, m := range p.chat {
@@ -265,9 +285,20 @@ func (p *Posttrain) renderSFT(th *ui.Theme, v Values, spot string, width, height
 			}
 		}
 	}
-	head := th.Header.Render("1 · Supervised fine-tuning") + th.Subtle.Render(" · harmony format, o200k IDs  ") +
-		th.Badge(ui.Computed)
-	head = ui.Fit(head, width, 1)
+	// The format is named for what it is: the one OpenAI published for
+	// gpt-oss, not a guess at any other model's.
+	var head string
+	for _, label := range []string{
+		" · gpt-oss's published chat format (OpenAI's harmony), o200k IDs  ",
+		" · harmony, gpt-oss's published format  ",
+		" · gpt-oss's harmony format  ",
+	} {
+		head = th.Header.Render("1 · Supervised fine-tuning") + th.Subtle.Render(label) + th.Badge(ui.Computed)
+		if lipgloss.Width(head) <= width {
+			break
+		}
+	}
+	head = siWrap(head, width)
 
 	lossLine := fmt.Sprintf("Loss on %s of %d tokens (%.0f%%)", th.Strong.Render(strconv.Itoa(loss)), total,
 		100*float64(loss)/float64(max(total, 1)))
@@ -279,30 +310,21 @@ func (p *Posttrain) renderSFT(th *ui.Theme, v Values, spot string, width, height
 	if th.Mono {
 		lossLine += " [ ] marks them."
 	}
-	lossLine = ui.Fit(ui.Wrap(lossLine, width), width, 2)
+	lossLine = siWrap(lossLine, width)
 
-	// Token chips with IDs if they fit, text only if not.
-	avail := height - 2 - ui.Lines(lossLine)
-	chat := p.drawChat(th, all, spot, width, true)
-	if ui.Lines(chat) > avail {
-		chat = p.drawChat(th, all, spot, width, false)
-	}
-	why := th.Subtle.Render(ui.Wrap("At answer time the server writes the conversation so far and "+
+	chat := p.drawChat(th, all, spot, width)
+	why := th.Subtle.Render(siWrap("At answer time the server writes the conversation so far and "+
 		"<|start|>assistant; the model writes the rest, including the <|return|> that stops it. "+
 		"Training on exactly that part teaches it to answer, and to stop, rather than to imitate users.", width))
-	return ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: th.Text.Render(ui.Wrap(sftProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: chat + "\n" + lossLine},
-		ui.Block{Text: why, Optional: true, Priority: 0},
-	)
+	return ui.Column(head, th.Text.Render(siWrap(sftProse, width)), chat+"\n"+lossLine, why)
 }
 
 // drawChat lays each turn's tokens out as chips beside the role: tokens in
 // the loss on coloured backgrounds, the rest greyed (and, without colour,
-// the loss tokens between [ and ]). ids adds a line of token IDs under
-// every row of chips.
-func (p *Posttrain) drawChat(th *ui.Theme, all bool, spot string, width int, ids bool) string {
+// the loss tokens between [ and ]), each row of chips over a line of their
+// token IDs: the heading promises o200k IDs, so a short screen scrolls to
+// them rather than losing them.
+func (p *Posttrain) drawChat(th *ui.Theme, all bool, spot string, width int) string {
 	const labelW = 11
 	cw := width - labelW
 	var lines []string
@@ -369,24 +391,19 @@ func (p *Posttrain) drawChat(th *ui.Theme, all bool, spot string, width int, ids
 			}
 			l1, l2 := "", ""
 			if r == 0 {
-				l1 = label[0]
+				l1, l2 = label[0], label[1]
 			}
-			if ids {
-				if r == 0 {
-					l2 = label[1]
-				}
-				lines = append(lines, ui.PadRight(l1, labelW)+top.String(), ui.PadRight(l2, labelW)+sub.String())
-			} else {
-				lines = append(lines, ui.PadRight(l1, labelW)+top.String())
-			}
+			lines = append(lines, ui.PadRight(l1, labelW)+top.String(), ui.PadRight(l2, labelW)+sub.String())
 		}
 	}
-	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
 }
 
+// rewardProse is the reward step's idea. Its formula's spaces are
+// non-breaking (U+00A0), so "P(A beats B)" never wraps in half.
 const rewardProse = "Nobody can write down a score for \"helpful\", but people can say which of " +
 	"two answers is better. A reward model learns one score per answer so that " +
-	"P(A beats B) = σ(r_A − r_B): the Bradley–Terry model, fitted here to your votes " +
+	"P(A\u00a0beats\u00a0B) = σ(r_A − r_B): the Bradley–Terry model, fitted here to your votes " +
 	"(and the class's, when the instructor collects them)."
 
 // ptVotes gathers the comparisons for the fit: the class's votes if there
@@ -426,28 +443,29 @@ func (p *Posttrain) ptVotes(v Values, class Tally) (comps []sim.Comparison, from
 	return comps, false, n
 }
 
-func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot string, width, height int) string {
+// renderReward draws the second step: what a reward model is, the prompt
+// and its four answers, the fitted scores beside the votes on each pair,
+// and how the fit is made.
+func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot string, width int) string {
 	comps, fromClass, n := p.ptVotes(v, class)
 	fit := sim.BradleyTerry(len(p.responses), comps, ptPrior)
-	source := fmt.Sprintf("fitted to your %d vote%s", n, map[bool]string{true: "", false: "s"}[n == 1])
+	source := "fitted to your " + Count(n, "vote", "votes")
 	if fromClass {
-		source = fmt.Sprintf("fitted to %d class votes", n)
+		source = "fitted to " + Count(n, "class vote", "class votes")
 	}
 	if n == 0 {
 		source = "no votes yet: pick in the panel"
 	}
-	head := ui.Fit(th.Header.Render("2 · Reward model")+th.Subtle.Render(" · Bradley–Terry, "+source+"  ")+th.Badge(ui.Computed), width, 1)
+	head := siWrap(th.Header.Render("2 · Reward model")+th.Subtle.Render(" · Bradley–Terry, "+source+"  ")+th.Badge(ui.Computed), width)
 
-	// On a short screen the prompt line goes and the table follows the
-	// answers without a gap, so all six pairs stay in view.
-	compact := height < 16
-	var resp []string
-	resp = append(resp, th.Strong.Render("Prompt ")+"My script crashes with KeyError: 'name'. What should I do?")
+	// The answers are what the class votes on: each wraps under its
+	// letter rather than losing its end.
+	resp := []string{siWrap(th.Strong.Render("Prompt ")+"My script crashes with KeyError: 'name'. What should I do?", width)}
 	for i, r := range p.responses {
 		mark := ptMark(th, spot == "resp:"+strings.ToLower(r.letter))
-		resp = append(resp, ui.Fit(mark+parStageColor(th, i).Bold(true).Render(r.letter)+" "+r.text, width, 1))
+		resp = append(resp, mark+parStageColor(th, i).Bold(true).Render(r.letter)+" "+ptHang(r.text, width, 3))
 	}
-	responses := ui.Fit(strings.Join(resp, "\n"), width, len(resp))
+	responses := strings.Join(resp, "\n")
 
 	// The scores as bars either side of zero.
 	limit := 1.0
@@ -474,7 +492,7 @@ func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot strin
 			right = style.Render(strings.Repeat(bar, cells))
 		}
 		line := style.Bold(true).Render(r.letter) + " " + left + th.Subtle.Render("│") + ui.PadRight(right, half) +
-			fmt.Sprintf(" %+.2f", s)
+			" " + ptSigned("%+.2f", s)
 		scores = append(scores, line)
 	}
 	// The pairs: your pick, the class's votes, what the fit predicts.
@@ -493,38 +511,30 @@ func (p *Posttrain) renderReward(th *ui.Theme, v Values, class Tally, spot strin
 		}
 		pairs = append(pairs, fmt.Sprintf("%-7s %-4s %-7s %.2f", a+" vs "+b, you, cl, sim.WinProb(fit.Scores[pr[0]], fit.Scores[pr[1]])))
 	}
-	var table string
-	pairsW := 28
-	if width >= scoreW+pairsW+3 {
+	// The pairs beside the scores when both fit across, else one above
+	// the other.
+	table := strings.Join(pairs, "\n") + "\n\n" + strings.Join(scores, "\n")
+	if pairsW := 28; width >= scoreW+pairsW+3 {
 		table = joinColumns(strings.Join(pairs, "\n"), strings.Join(scores, "\n"), pairsW+3)
-	} else {
-		table = strings.Join(scores, "\n")
-	}
-	table = ui.Fit(table, width, max(len(pairs), len(scores)))
-	if compact {
-		// One block, no gaps: the heading, the prompt, the answers, the votes.
-		head += "\n" + responses + "\n" + table
-		responses, table = "", ""
 	}
 
-	note := th.Subtle.Render(ui.Wrap(fmt.Sprintf("Each pair also counts %.1f pretend votes each way, so one vote "+
+	note := th.Subtle.Render(siWrap(fmt.Sprintf("Each pair also counts %.1f pretend votes each way, so one vote "+
 		"cannot send a score to infinity and no votes leave every score at 0. P(1st) is the fit's "+
 		"chance that the first of the pair wins: σ(r₁ − r₂). Real reward models are networks that "+
 		"read the answer, trained on millions of such votes with this same loss.", ptPrior), width))
-	return ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: th.Text.Render(ui.Wrap(rewardProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: responses},
-		ui.Block{Text: table},
-		ui.Block{Text: note, Optional: true, Priority: 0},
-	)
+	return ui.Column(head, th.Text.Render(siWrap(rewardProse, width)), responses, table, note)
 }
 
+// rlhfProse is the RLHF step's idea; the closed form's spaces are
+// non-breaking, so it wraps whole.
 const rlhfProse = "RLHF lets the model try answers and nudges it toward the ones the reward " +
 	"model scores high, while a KL penalty β·KL(π‖π_ref) keeps it close to the SFT model " +
-	"π_ref. The best policy under that trade has a closed form: π(y) ∝ π_ref(y)·exp(r(y)/β)."
+	"π_ref. The best policy under that trade has a closed form: π(y)\u00a0∝\u00a0π_ref(y)·exp(r(y)/β)."
 
-func (p *Posttrain) renderRLHF(th *ui.Theme, v Values, spot string, width, height int) string {
+// renderRLHF draws the third step: what RLHF optimises, the candidate
+// answers before and after at this β, what that buys and costs, and how
+// the trade moves with β.
+func (p *Posttrain) renderRLHF(th *ui.Theme, v Values, spot string, width int) string {
 	beta := v.Float("beta")
 	ref := make([]float64, len(p.rlhf))
 	rew := make([]float64, len(p.rlhf))
@@ -533,8 +543,8 @@ func (p *Posttrain) renderRLHF(th *ui.Theme, v Values, spot string, width, heigh
 		ref[i], rew[i], qual[i] = c.Ref, c.Reward, c.Quality
 	}
 	pol := sim.OptimalPolicy(ref, rew, beta)
-	head := ui.Fit(th.Header.Render("3 · RLHF")+th.Subtle.Render(fmt.Sprintf(" · β = %.3g · π(y) ∝ π_ref(y)·exp(r(y)/β)  ", pol.Beta))+
-		th.Badge(ui.Computed), width, 1)
+	head := siWrap(th.Header.Render("3 · RLHF")+th.Subtle.Render(fmt.Sprintf(" · β = %.3g · π(y) ∝ π_ref(y)·exp(r(y)/β)  ", pol.Beta))+
+		th.Badge(ui.Computed), width)
 
 	prompt := th.Strong.Render("Prompt ") + "Is it safe to eat raw cookie dough?  " + th.Badge(ui.Illustrative)
 	// Columns: marker and label (12), r and true quality (15), then two
@@ -564,55 +574,95 @@ func (p *Posttrain) renderRLHF(th *ui.Theme, v Values, spot string, width, heigh
 		if i == top {
 			label = th.Strong.Render(label)
 		}
-		rows = append(rows, ptMark(th, spot == "cand:"+c.Label)+" "+label+fmt.Sprintf(" %+5.1f %+6.1f  ", c.Reward, c.Quality)+
-			bar(pol.Ref[i])+"  "+bar(pol.Pi[i]))
+		rows = append(rows, ptMark(th, spot == "cand:"+c.Label)+" "+label+" "+ptSigned("%+5.1f", c.Reward)+" "+
+			ptSigned("%+6.1f", c.Quality)+"  "+bar(pol.Ref[i])+"  "+bar(pol.Pi[i]))
 	}
-	table := ui.Fit(strings.Join(rows, "\n"), width, len(rows))
+	table := ui.FitWidth(strings.Join(rows, "\n"), width) // a table: its columns line up
 
-	sum := fmt.Sprintf("E[r] %s (SFT %.2f) · KL %s nats · true quality %s (SFT %+.2f)",
-		th.Strong.Render(fmt.Sprintf("%+.2f", pol.ExpectedReward)), pol.RefReward,
+	sum := fmt.Sprintf("E[r] %s (SFT %s) · KL %s nats · true quality %s (SFT %s)",
+		th.Strong.Render(ptSigned("%+.2f", pol.ExpectedReward)), ptSigned("%+.2f", pol.RefReward),
 		th.Strong.Render(fmt.Sprintf("%.2f", pol.KL)),
-		th.Strong.Render(fmt.Sprintf("%+.2f", sim.Expect(pol.Pi, qual))), sim.Expect(pol.Ref, qual))
-	sum = ui.Fit(ui.Wrap(sum, width), width, 2)
+		th.Strong.Render(ptSigned("%+.2f", sim.Expect(pol.Pi, qual))), ptSigned("%+.2f", sim.Expect(pol.Ref, qual)))
+	sum = siWrap(sum, width)
 
 	var verdict string
 	switch {
 	case p.rlhf[top].Label == "flattering" && pol.Pi[top] > 0.5:
-		verdict = th.Warn.Render(ui.Wrap("Reward hacking: with so little leash the policy piles onto the flattering "+
-			"answer the reward model overrates. Reward up, real quality down.", width))
+		verdict = th.Warn.Render(siWrap("Reward hacking: on so long a leash (a small β) the policy piles onto the "+
+			"flattering answer the reward model overrates. Reward up, real quality down.", width))
 	case pol.KL < 0.01:
-		verdict = th.Subtle.Render(ui.Wrap("So much leash that the policy barely moves from the SFT model: "+
-			"safe, but nothing learned.", width))
+		verdict = th.Subtle.Render(siWrap("So short a leash (a large β) that the policy barely moves from the SFT "+
+			"model: safe, but nothing learned.", width))
 	default:
-		verdict = th.Subtle.Render(ui.Wrap("The leash holds: the policy favours the genuinely helpful answers "+
-			"without drifting far from what the SFT model would say. Lower β to see it break.", width))
+		verdict = th.Subtle.Render(siWrap("The leash holds: the policy favours the genuinely helpful answers "+
+			"without drifting far from what the SFT model would say. Lower β, a longer leash, to see it stray.", width))
 	}
 
 	sweep := []string{th.Header.Render("    β   E[r]   true    KL") + th.Subtle.Render("   r: the reward model's score, true: how good it is")}
 	for _, b := range []float64{0.03, 0.1, 0.3, 1, 3, 10} {
 		sp := sim.OptimalPolicy(ref, rew, b)
-		sweep = append(sweep, fmt.Sprintf("%5g  %+.2f  %+.2f  %5.2f", b, sp.ExpectedReward, sim.Expect(sp.Pi, qual), sp.KL))
+		sweep = append(sweep, fmt.Sprintf("%5g  %s  %s  %5.2f", b, ptSigned("%+.2f", sp.ExpectedReward),
+			ptSigned("%+.2f", sim.Expect(sp.Pi, qual)), sp.KL))
 	}
-	sweepText := ui.Fit(strings.Join(sweep, "\n"), width, len(sweep))
+	sweepText := ui.FitWidth(strings.Join(sweep, "\n"), width) // a table: its columns line up
 
-	return ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: th.Text.Render(ui.Wrap(rlhfProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: ui.Fit(prompt, width, 1) + "\n" + table},
-		ui.Block{Text: sum + "\n" + verdict},
-		ui.Block{Text: sweepText, Optional: true, Priority: 2},
-	)
+	return ui.Column(head, th.Text.Render(siWrap(rlhfProse, width)), siWrap(prompt, width)+"\n"+table,
+		sum+"\n"+verdict, sweepText)
 }
 
 const reasoningProse = "Some answers can be checked: a maths result, code that must pass tests. " +
-	"Then the reward needs no human: sample attempts, let a verifier mark them right or " +
-	"wrong, reinforce what worked. If one attempt is right with chance p, at least one of k " +
-	"is right with chance pass@k = 1 − (1 − p)^k."
+	"Then the reward needs no human. GRPO (DeepSeekMath, Shao et al. 2024) samples a group of " +
+	"attempts at each problem, lets a verifier mark each right (1) or wrong (0), and scores every " +
+	"attempt against its own group: advantage = (r − mean) / std. A right answer in a mostly wrong " +
+	"group is pushed up hard; if all fail, or all pass, every advantage is 0 and the group teaches " +
+	"nothing. What training raises is p, the chance that one attempt is right (pass@1)."
 
-func (p *Posttrain) renderReasoning(th *ui.Theme, v Values, spot string, width, height int) string {
+// ptTrainSteps and ptLearningRate set the toy training run: long enough,
+// at a step size large enough, for p to travel visibly across the screen.
+const (
+	ptTrainSteps   = 40
+	ptLearningRate = 0.5
+)
+
+// ptSpark draws xs (each in [0, 1]) as a one-line chart of block heights.
+func ptSpark(xs []float64) string {
+	const blocks = "▁▂▃▄▅▆▇█"
+	levels := []rune(blocks)
+	var b strings.Builder
+	for _, x := range xs {
+		i := int(math.Round(min(max(x, 0), 1) * float64(len(levels)-1)))
+		b.WriteRune(levels[i])
+	}
+	return b.String()
+}
+
+// ptAdvantages says what GRPO makes of a group with c of n right: the two
+// advantages, or why there are none.
+func ptAdvantages(c, n int) string {
+	switch c {
+	case 0:
+		return "advantages all 0: every try failed, so this group has no signal (std 0)"
+	case n:
+		return "advantages all 0: every try passed, so this group has no signal (std 0)"
+	}
+	rewards := make([]float64, n)
+	for i := range c {
+		rewards[i] = 1
+	}
+	adv := sim.GroupAdvantages(rewards)
+	q := float64(c) / float64(n)
+	return fmt.Sprintf("advantage (r − mean)/std: each ✓ +%.2f, each ✗ −%.2f (mean %.2f, std %.2f)",
+		adv[0], -adv[n-1], q, math.Sqrt(q*(1-q)))
+}
+
+// renderReasoning draws the fourth step: what RL on checkable answers is, a
+// group of attempts and the signal it gives, the toy training run, pass@k
+// at test time, then the estimate, the toy's terms and why compute moved
+// to answer time.
+func (p *Posttrain) renderReasoning(th *ui.Theme, v Values, spot string, width int) string {
 	prob, k, seed := v.Float("p"), v.Int("k"), v.Int("seed")
-	head := ui.Fit(th.Header.Render("4 · Reasoning RL")+th.Subtle.Render(fmt.Sprintf(" · verifiable rewards · p = %.2f · k = %d  ", prob, k))+
-		th.Badge(ui.Computed), width, 1)
+	head := siWrap(th.Header.Render("4 · Reasoning RL")+th.Subtle.Render(fmt.Sprintf(" · GRPO on verifiable rewards · p = %.2f · k = %d  ", prob, k))+
+		th.Badge(ui.Computed), width)
 
 	problem := th.Strong.Render("Problem ") + "What is 17 × 24?   " + th.Strong.Render("Verifier ") + "is the final answer 408?"
 	run := sim.VerifierRun(prob, ptTries, uint64(seed))
@@ -626,23 +676,36 @@ func (p *Posttrain) renderReasoning(th *ui.Theme, v Values, spot string, width, 
 			marks.WriteString(th.Warn.Render("✗"))
 		}
 	}
-	tries := fmt.Sprintf("%s%d tries (seed %d): %s → %d pass  %s", ptMark(th, spot == "tries"), ptTries, seed,
+	tries := fmt.Sprintf("%sA training group of %d (seed %d): %s → %d pass  %s", ptMark(th, spot == "tries"), ptTries, seed,
 		marks.String(), c, th.Badge(ui.Illustrative))
-	kk := min(k, ptTries)
-	est := fmt.Sprintf("From the %d tries: pass@%d ≈ %.2f = 1 − C(%d,%d)/C(%d,%d) (Chen et al. 2021)",
-		ptTries, kk, sim.PassAtKUnbiased(ptTries, c, kk), ptTries-c, kk, ptTries, kk)
-	switch {
-	case c == 0:
-		est = fmt.Sprintf("From the %d tries: pass@%d ≈ 0, as none passed (Chen et al. 2021)", ptTries, kk)
-	case ptTries-c < kk:
-		est = fmt.Sprintf("From the %d tries: pass@%d ≈ 1, as any %d of them include a pass", ptTries, kk, kk)
-	}
-	if k > ptTries {
-		est += fmt.Sprintf(" (k can be at most %d here)", ptTries)
-	}
+	adv := " " + ptAdvantages(c, ptTries)
 
-	// pass@k bars for doubling k, with the chosen k among them.
-	ks := []int{1, 2, 4, 8, 16, 32, 64}
+	// The learning signal and the run it drives.
+	signal := fmt.Sprintf(" Groups of %d with any signal: 1 − p^%d − (1 − p)^%d = %s  %s", ptTries, ptTries, ptTries,
+		th.Strong.Render(fmt.Sprintf("%.1f%%", 100*sim.GroupSignalChance(prob, ptTries))), th.Badge(ui.Computed))
+	steps, final := sim.GRPOToy(prob, ptTries, ptTrainSteps, ptLearningRate, uint64(seed))
+	ps := make([]float64, 0, len(steps)+1)
+	idle := 0
+	for _, st := range steps {
+		ps = append(ps, st.P)
+		if st.Step == 0 {
+			idle++
+		}
+	}
+	ps = append(ps, final)
+	spark := ptSpark(ps) + " "
+	if lipgloss.Width(spark) > width-20 {
+		spark = ""
+	}
+	verb := "had"
+	if idle == 1 {
+		verb = "has"
+	}
+	train := fmt.Sprintf("%sTraining moves p: %s%.2f → %s; %d of %d groups %s no signal  %s", ptMark(th, spot == "train"), spark, prob,
+		th.Strong.Render(fmt.Sprintf("%.2f", final)), idle, ptTrainSteps, verb, th.Badge(ui.Illustrative))
+
+	// pass@k bars for a few k, with the chosen k among them.
+	ks := []int{1, 4, 16, 64}
 	found := false
 	for _, x := range ks {
 		found = found || x == k
@@ -663,11 +726,35 @@ func (p *Posttrain) renderReasoning(th *ui.Theme, v Values, spot string, width, 
 		items = append(items, ui.BarItem{Label: label, Value: pk, Text: fmt.Sprintf("%5.1f%%  %d× the tokens", 100*pk, x)})
 	}
 	bars := th.Bars(items, min(width, 70))
-	title := ptMark(th, spot == "passk") + th.Header.Render("pass@k = 1 − (1 − p)^k") + "  " + th.Badge(ui.Computed)
-	passk := ui.Fit(title+"\n"+bars, width, len(items)+1)
+	title := ptMark(th, spot == "passk") + th.Header.Render("Test time: best of k with a verifier, pass@k = 1 − (1 − p)^k") +
+		"  " + th.Badge(ui.Computed)
+	passk := siWrap(title, width) + "\n" + ui.FitWidth(bars, width)
+
+	kk := min(k, ptTries)
+	est := fmt.Sprintf("From the group's %d tries: pass@%d ≈ %.2f = 1 − C(%d,%d)/C(%d,%d) (Chen et al. 2021)",
+		ptTries, kk, sim.PassAtKUnbiased(ptTries, c, kk), ptTries-c, kk, ptTries, kk)
+	switch {
+	case c == 0:
+		est = fmt.Sprintf("From the group's %d tries: pass@%d ≈ 0, as none passed (Chen et al. 2021)", ptTries, kk)
+	case ptTries-c < kk:
+		est = fmt.Sprintf("From the group's %d tries: pass@%d ≈ 1, as any %d of them include a pass", ptTries, kk, kk)
+		if kk == 1 {
+			est = fmt.Sprintf("From the group's %d tries: pass@1 ≈ 1, as every one passed", ptTries)
+		}
+	}
+	if k > ptTries {
+		est += fmt.Sprintf(" (k can be at most %d here)", ptTries)
+	}
+
+	toy := th.Subtle.Render(siWrap(fmt.Sprintf("The training run is a toy: a policy with one number, its chance p "+
+		"of solving this one problem, trained for %d steps of a group of %d each with the policy gradient "+
+		"and GRPO's advantages (step size %.1f, no clipping or KL term). For rewards of 0 and 1 that "+
+		"gradient is exactly the group's reward standard deviation, so every mixed group raises p and every "+
+		"all-fail or all-pass group leaves it alone. A real model trains on many problems at once, and "+
+		"moves billions of weights.", ptTrainSteps, ptTries, ptLearningRate), width))
 
 	// Wrapped with the badge's text in place, then the badge styled.
-	shift := ui.Wrap("[illustrative] Why compute moved to answer time: a reasoning model is "+
+	shift := siWrap("[illustrative] Why compute moved to answer time: a reasoning model is "+
 		"trained to do this trying inside one long answer (think, check, backtrack). More "+
 		"thinking tokens buy accuracy that would otherwise take a far bigger model, and the "+
 		"cost is paid only on the questions that need it.", width)
@@ -681,17 +768,15 @@ func (p *Posttrain) renderReasoning(th *ui.Theme, v Values, spot string, width, 
 		shift = th.Badge(ui.Illustrative) + strings.Join(lines, "\n")
 	}
 
-	return ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: th.Text.Render(ui.Wrap(reasoningProse, width)), Optional: true, Priority: 1},
-		ui.Block{Text: ui.Fit(problem, width, 1) + "\n" + ui.Fit(tries, width, 1)},
-		ui.Block{Text: passk},
-		ui.Block{Text: th.Subtle.Render(ui.Fit(ui.Wrap(est, width), width, 2)), Optional: true, Priority: 3},
-		ui.Block{Text: shift, Optional: true, Priority: 0},
-	)
+	wrap := func(s string) string { return siWrap(s, width) }
+	return ui.Column(head, th.Text.Render(siWrap(reasoningProse, width)),
+		wrap(problem)+"\n"+ptHang(tries, width, 1)+"\n"+ptHang(adv, width, 1)+"\n"+ptHang(signal, width, 1)+"\n"+ptHang(train, width, 1),
+		passk, th.Subtle.Render(wrap(est)), toy, shift)
 }
 
-// Polls implements Poller.
+// Polls implements Poller. Each question is about one step and is open only
+// while that step is on screen (a question on the KL leash means nothing
+// over the SFT chat).
 func (p *Posttrain) Polls(v Values) []Poll {
 	v = Normalize(p.controls, v)
 	prob, k := v.Float("p"), v.Int("k")
@@ -708,6 +793,7 @@ func (p *Posttrain) Polls(v Values) []Poll {
 			},
 			Correct: 1,
 			Explain: "The prompt is read but not learned; the reply, up to the token that stops generation, is what the model must learn to write.",
+			When:    "step=sft",
 		},
 		{
 			ID:       "beta-zero",
@@ -721,12 +807,14 @@ func (p *Posttrain) Polls(v Values) []Poll {
 			},
 			Correct: 1,
 			Explain: "π ∝ π_ref·exp(r/β): as β shrinks, the highest r wins outright, including answers the reward model overrates (reward hacking).",
+			When:    "step=rlhf",
 		},
 		{
 			ID:       "passk",
-			Question: fmt.Sprintf("One attempt is right %.0f%% of the time. With %d attempts and a perfect verifier, how likely is at least one right?", 100*prob, k),
-			Kind:     Estimate, Truth: 100 * sim.PassAtK(prob, k), Unit: "%",
-			Explain: fmt.Sprintf("pass@k = 1 − (1 − p)^k = 1 − %.2f^%d = %.1f%%.", 1-prob, k, 100*sim.PassAtK(prob, k)),
+			Question: fmt.Sprintf("At test time one attempt is right %.0f%% of the time. With %d attempts and a perfect verifier to pick a right one, how likely is at least one right?", 100*prob, k),
+			Kind:     Estimate, Truth: 100 * sim.PassAtK(prob, k), Unit: "%", Min: 0, Max: 100,
+			Explain: fmt.Sprintf("pass@k = 1 − (1 − p)^k = 1 − %.2f^%d = %.1f%%: a test-time figure, best of k. RL training raises p itself.", 1-prob, k, 100*sim.PassAtK(prob, k)),
+			When:    "step=reasoning",
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/expedition-llm/expedition/lessons/ui"
+	"github.com/expedition-llm/expedition/sim"
 )
 
 func TestPosttrainViews(t *testing.T) {
@@ -42,7 +44,7 @@ func TestPosttrainViews(t *testing.T) {
 			for _, mono := range []bool{false, true} {
 				for _, size := range [][2]int{{80, 12}, {80, 24}, {79, 36}, {200, 60}} {
 					out := l.Render(Frame{Theme: ui.NewTheme(mono), Values: v, Width: size[0], Height: size[1], Spot: s.ID, Class: class})
-					checkFits(t, "posttrain "+step+" "+s.ID, out, size[0], size[1])
+					checkFits(t, "posttrain "+step+" "+s.ID, out, size[0])
 				}
 			}
 		}
@@ -66,18 +68,29 @@ func TestPosttrainRespondsToEveryControl(t *testing.T) {
 
 // The SFT example is real harmony tokens: o200k_base text between the
 // format's special tokens (<|start|> 200006, <|message|> 200008, <|end|>
-// 200007, <|return|> 200002, as in gpt-oss's tokenizer config).
+// 200007, <|return|> 200002, as in OpenAI's harmony response format guide
+// for gpt-oss). The instructions sit in the developer message under
+// "# Instructions", as the guide's developer message format has them (the
+// system message carries identity, dates and reasoning effort), and the
+// heading names the format as gpt-oss's.
 func TestPosttrainSFTTokens(t *testing.T) {
 	l := chapter(t, "posttrain")
 	d := Defaults(l.Controls())
 	out := renderPlain(l, d, 120, 40, "")
-	for _, want := range []string{"200006", "200008", "200007", "200002", "<|return|>", "Loss on 10 of 32 tokens (31%)"} {
+	for _, want := range []string{"200006", "200008", "200007", "200002", "<|return|>", "Loss on 10 of 35 tokens (29%)",
+		"gpt-oss's published chat format (OpenAI's harmony)", " developer ", "<|start|> developer <|message|> # ·Instructions"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("SFT view lacks %q:\n%s", want, out)
 		}
 	}
-	if all := renderPlain(l, d.With("mask", "all"), 120, 40, ""); !strings.Contains(all, "Loss on 32 of 32 tokens (100%)") {
+	if strings.Contains(out, "system") {
+		t.Errorf("the instructions belong in the developer message, not a system one:\n%s", out)
+	}
+	if all := renderPlain(l, d.With("mask", "all"), 120, 40, ""); !strings.Contains(all, "Loss on 35 of 35 tokens (100%)") {
 		t.Errorf("mask=all:\n%s", all)
+	}
+	if small := renderPlain(l, d, 80, 24, ""); !strings.Contains(small, "gpt-oss") || strings.Contains(strings.SplitN(small, "\n", 2)[0], "…") {
+		t.Errorf("80×24 heading should name gpt-oss whole:\n%s", small)
 	}
 }
 
@@ -107,7 +120,9 @@ func TestPosttrainRewardReadsClassVotes(t *testing.T) {
 		t.Errorf("class votes not used:\n%s", got)
 	}
 	// A wins 26 of 29 of its comparisons: it must get the top score.
-	re := regexp.MustCompile(`([ABCD]) [ #]*│[# ]* ([+-]\d+\.\d+)\s*$`)
+	// Scores are signed with "+" and "−" (U+2212), as the chapter writes
+	// a minus everywhere.
+	re := regexp.MustCompile(`([ABCD]) [ #]*│[# ]* ([+−]\d+\.\d+)\s*$`)
 	best, bestScore, n := "", math.Inf(-1), 0
 	for _, ln := range strings.Split(got, "\n") {
 		m := re.FindStringSubmatch(ln)
@@ -115,7 +130,7 @@ func TestPosttrainRewardReadsClassVotes(t *testing.T) {
 			continue
 		}
 		n++
-		if s, err := strconv.ParseFloat(m[2], 64); err == nil && s > bestScore {
+		if s, err := strconv.ParseFloat(strings.Replace(m[2], "−", "-", 1), 64); err == nil && s > bestScore {
 			best, bestScore = m[1], s
 		}
 	}
@@ -135,6 +150,33 @@ func TestPosttrainRLHFBeta(t *testing.T) {
 	}
 }
 
+// β is the strength of the KL penalty, so a small β is a long leash (the
+// policy may stray far from π_ref) and a large β a short one: the words
+// must say so, not the reverse.
+func TestPosttrainLeashWording(t *testing.T) {
+	l := chapter(t, "posttrain")
+	v := Defaults(l.Controls()).With("step", "rlhf")
+	for beta, want := range map[string]string{
+		"0.02": "on so long a leash (a small β)",
+		"10":   "So short a leash (a large β)",
+		"1":    "Lower β, a longer leash",
+	} {
+		out := flat(renderPlain(l, v.With("beta", beta), 120, 40, ""))
+		if !strings.Contains(out, want) {
+			t.Errorf("β=%s lacks %q:\n%s", beta, want, out)
+		}
+		for _, wrong := range []string{"so little leash", "So much leash"} {
+			if strings.Contains(out, wrong) {
+				t.Errorf("β=%s says %q, the leash the wrong way round", beta, wrong)
+			}
+		}
+	}
+	c, _ := ControlByKey(l, "beta")
+	if !strings.Contains(c.Help, "small β is a long one") {
+		t.Errorf("β help %q", c.Help)
+	}
+}
+
 func TestPosttrainReasoning(t *testing.T) {
 	l := chapter(t, "posttrain")
 	v := Defaults(l.Controls()).With("step", "reasoning")
@@ -146,6 +188,56 @@ func TestPosttrainReasoning(t *testing.T) {
 	if renderPlain(l, v.With("seed", "2"), 120, 40, "") == out {
 		t.Error("a new seed draws the same attempts")
 	}
+}
+
+// pass@k is a test-time figure (best of k with a verifier); training moves
+// p. The view shows GRPO's group-relative signal (DeepSeekMath §4.1.2:
+// advantage = (r − mean)/std over the group), zero when the whole group
+// fails or passes, and a toy run in which p rises (sim.GRPOToy).
+func TestPosttrainReasoningSignal(t *testing.T) {
+	l := chapter(t, "posttrain")
+	v := Defaults(l.Controls()).With("step", "reasoning")
+	// Seed 1 at p = 0.2 draws 2 passes of 16: +√7 = +2.65 for each pass,
+	// −√(1/7) = −0.38 for each fail; 1 − 0.2¹⁶ − 0.8¹⁶ = 97.2% of groups
+	// carry a signal.
+	out := flat(renderPlain(l, v, 120, 40, ""))
+	for _, want := range []string{"A training group of 16 (seed 1)", "→ 2 pass",
+		"advantage (r − mean)/std: each ✓ +2.65, each ✗ −0.38 (mean 0.12, std 0.33)",
+		"1 − p^16 − (1 − p)^16 = 97.2%", "Training moves p:", "Test time: best of k with a verifier",
+		"GRPO (DeepSeekMath, Shao et al. 2024)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("reasoning view lacks %q:\n%s", want, out)
+		}
+	}
+	steps, final := sim.GRPOToy(0.2, 16, ptTrainSteps, ptLearningRate, 1)
+	idle := 0
+	for _, s := range steps {
+		if s.Step == 0 {
+			idle++
+		}
+	}
+	if want := fmt.Sprintf("0.20 → %.2f; %d of %d groups had no signal", final, idle, ptTrainSteps); !strings.Contains(out, want) {
+		t.Errorf("reasoning view lacks %q:\n%s", want, out)
+	}
+	if final <= 0.2 {
+		t.Errorf("training left p at %v", final)
+	}
+	// A problem it never solves: the group all fails and teaches nothing.
+	hard := flat(renderPlain(l, v.With("p", "0.01"), 120, 40, ""))
+	if !strings.Contains(hard, "→ 0 pass") || !strings.Contains(hard, "advantages all 0: every try failed, so this group has no signal") {
+		t.Errorf("p = 0.01:\n%s", hard)
+	}
+	// Find a seed whose group all passes at p = 0.99.
+	for seed := 1; seed <= 99; seed++ {
+		out := flat(renderPlain(l, v.With("p", "0.99").With("seed", fmt.Sprint(seed)), 120, 40, ""))
+		if strings.Contains(out, "→ 16 pass") {
+			if !strings.Contains(out, "advantages all 0: every try passed") {
+				t.Errorf("all pass, seed %d:\n%s", seed, out)
+			}
+			return
+		}
+	}
+	t.Error("no seed drew 16 passes at p = 0.99")
 }
 
 func TestPosttrainPolls(t *testing.T) {
@@ -165,4 +257,65 @@ func TestPosttrainPolls(t *testing.T) {
 			t.Errorf("%s: correct %d of %d", p.ID, p.Correct, len(p.Choices))
 		}
 	}
+}
+
+// Each question is about one step and is offered only while that step is
+// on screen: the leash question was once opened over the SFT chat.
+func TestPosttrainPollsNameTheirStep(t *testing.T) {
+	l := chapter(t, "posttrain")
+	want := map[string]string{"sft-loss": "step=sft", "beta-zero": "step=rlhf", "passk": "step=reasoning"}
+	checkPollWhens(t, l, want)
+}
+
+// Every step opens with its idea and keeps all it says at 80×8: the token
+// IDs the heading promises, the answers whole, the sweep of β.
+func TestPosttrainScrollsRatherThanDrops(t *testing.T) {
+	l := chapter(t, "posttrain")
+	d := Defaults(l.Controls())
+	for step, want := range map[string][]string{
+		"sft":       {"A pretrained model continues any text.", "200006", "At answer time the server"},
+		"reward":    {"Nobody can write down a score", "you're doing great!", "C vs D", "Each pair also counts"},
+		"rlhf":      {"RLHF lets the model try answers", "flattering", "r: the reward model's score"},
+		"reasoning": {"Some answers can be checked", "pass@k = 1 − (1 − p)^k", "Why compute moved to answer time"},
+	} {
+		out := renderPlain(l, d.With("step", step), 80, 8, "")
+		if lines := strings.Split(out, "\n"); len(lines) < 3 || !strings.HasPrefix(lines[2], want[0]) {
+			t.Errorf("%s at 80×8 should open with %q:\n%s", step, want[0], out)
+		}
+		for _, w := range want[1:] {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s at 80×8 lacks %q:\n%s", step, w, out)
+			}
+		}
+	}
+}
+
+// The chapter writes a minus as "−" everywhere, the RLHF and reward tables
+// included, and counts of one in the singular.
+func TestPosttrainMinusAndSingular(t *testing.T) {
+	l := chapter(t, "posttrain")
+	d := Defaults(l.Controls())
+	ascii := regexp.MustCompile(`(^|[^\pL\pN])-\d`)
+	for _, v := range []Values{d.With("step", "rlhf"), d.With("step", "rlhf").With("beta", "0.02"),
+		d.With("step", "reward").With("pick_ab", "a").With("pick_cd", "d")} {
+		if out := renderPlain(l, v, 120, 40, ""); ascii.MatchString(out) || !strings.Contains(out, "−") {
+			t.Errorf("%s: an ASCII minus, or no minus at all:\n%s", v["step"], out)
+		}
+	}
+	one := ansi.Strip(l.Render(Frame{Theme: ui.NewTheme(true), Values: d.With("step", "reward"), Width: 120, Height: 40,
+		Class: Tally{"vote:ab:a": 1}}))
+	if !strings.Contains(one, "fitted to 1 class vote ") {
+		t.Errorf("one class vote:\n%s", one)
+	}
+	// A group that all passes, read at k = 1.
+	for seed := 1; seed <= 99; seed++ {
+		out := flat(renderPlain(l, d.With("step", "reasoning").With("p", "0.99").With("k", "1").With("seed", fmt.Sprint(seed)), 120, 40, ""))
+		if strings.Contains(out, "→ 16 pass") {
+			if !strings.Contains(out, "pass@1 ≈ 1, as every one passed") || strings.Contains(out, "any 1 of them") {
+				t.Errorf("all pass at k = 1, seed %d:\n%s", seed, out)
+			}
+			return
+		}
+	}
+	t.Error("no seed drew 16 passes at p = 0.99")
 }

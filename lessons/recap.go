@@ -24,10 +24,9 @@ type rcpItem struct {
 	id    string
 	title string
 	// idea is the chapter in one short sentence; fact states its key
-	// figure, which is drawn bold wherever it appears; short is the figure
-	// with just enough words to stand beside the title.
-	idea, fact, figure, short string
-	badge                     ui.Badge
+	// figure, which is drawn bold wherever it appears.
+	idea, fact, figure string
+	badge              ui.Badge
 }
 
 // NewRecap computes every figure once (they depend on no control), with tk
@@ -111,41 +110,47 @@ func NewRecap(tk *sim.Tokenizer) (*Recap, error) {
 		{n: 1, id: "tokens", title: "From letters to numbers",
 			idea:   "A model reads numbers, not letters: text is cut into known pieces.",
 			fact:   "o200k_base cuts “strawberry” into %s.",
-			figure: fmt.Sprintf("%d tokens", straw), short: "“strawberry” = %s", badge: ui.Computed},
+			figure: Count(straw, "token", "tokens"), badge: ui.Computed},
 		{n: 2, id: "stack", title: "A stack of identical blocks",
 			idea:   "Parameters live in one block repeated, mostly in its matrices.",
 			fact:   stackName + " has %s parameters.",
-			figure: numCount(params), short: stackName + ": %s", badge: ui.Computed},
+			figure: numCount(params), badge: ui.Computed},
 		{n: 3, id: "attention", title: "The act of looking back",
 			idea:   "Each token takes a softmax-weighted mix of the tokens before it.",
 			fact:   "The coreference head puts %s of “it”'s attention on “trophy”.",
-			figure: fmt.Sprintf("%.0f%%", 100*trophy), short: "“it” → “trophy”: %s", badge: ui.Illustrative},
+			figure: fmt.Sprintf("%.0f%%", 100*trophy), badge: ui.Illustrative},
+		// The optimum is the scaling chapter's default law's, and says so in
+		// the same words the chapter uses, as a dense model's 6·N·D split.
 		{n: 4, id: "scaling", title: "The scaling laws",
-			idea:   "Loss falls as a power law in size and data; a budget has a best split.",
-			fact:   runName + "'s " + numSci(flops) + " FLOPs are best spent, by the fitted law, on %s.",
-			figure: fmt.Sprintf("%s parameters and %s tokens", numShort(optN), numShort(optD)),
-			short:  "optimum: %s", badge: ui.Estimate},
+			idea: "Loss falls as a power law in size and data; a budget has a best split.",
+			fact: "By " + run.law.cite + ", " + runName + "'s " + numSci(flops) +
+				" FLOPs (C = 6·N·D) are best spent on a dense model of %s.",
+			figure: fmt.Sprintf("%s parameters on %s tokens", numShort(optN), numShort(optD)),
+			badge:  ui.Estimate},
 		{n: 5, id: "parallel", title: "A thousand machines, one mind",
 			idea: "GPUs split the data, the layers or the matrices, and waiting costs time.",
 			fact: fmt.Sprintf("A %d-stage pipeline with %d micro-batches sits idle %%s of each step.",
 				pv.Int("stages"), pv.Int("micro")),
-			figure: fmt.Sprintf("%.1f%%", 100*bubble),
-			short:  fmt.Sprintf("bubble at p=%d, m=%d: %%s", pv.Int("stages"), pv.Int("micro")), badge: ui.Computed},
+			figure: fmt.Sprintf("%.1f%%", 100*bubble), badge: ui.Computed},
+		// pass@k is a test-time figure (best of k, a verifier picking a right
+		// try), not what RL training does, which is raise p: the line says
+		// so, as chapter 6's "Test time: best of k with a verifier" does.
 		{n: 6, id: "posttrain", title: "Teaching it to be helpful",
 			idea: "Fine-tuning, rewards and RL turn a next-word predictor into an assistant.",
-			fact: fmt.Sprintf("With a %.0f%%%% chance a try, %d checked tries succeed %%s of the time.",
-				100*ptv.Float("p"), ptv.Int("k")),
-			figure: fmt.Sprintf("%.1f%%", 100*pass),
-			short:  fmt.Sprintf("pass@%d at %.0f%%%%: %%s", ptv.Int("k"), 100*ptv.Float("p")), badge: ui.Computed},
+			fact: fmt.Sprintf("Test time, best of %d with a verifier: if one try is right %.0f%%%% of the time, "+
+				"at least one of %s is right %%s of the time (pass@%d). RL training raises the %.0f%%%% itself.",
+				ptv.Int("k"), 100*ptv.Float("p"), Count(ptv.Int("k"), "checked try", "checked tries"),
+				ptv.Int("k"), 100*ptv.Float("p")),
+			figure: fmt.Sprintf("%.1f%%", 100*pass), badge: ui.Computed},
 		{n: 7, id: "sampling", title: "The moment of speech",
 			idea:   "Probabilities are reshaped, the tail is cut, and one word is drawn.",
 			fact:   fmt.Sprintf("At T = %g and top-p %g, %%s can be said.", sv.Float("temperature"), sv.Float("top_p")),
-			figure: fmt.Sprintf("%d of %d words", d.Kept, len(cands)), short: fmt.Sprintf("T %g, top-p %g: %%s", sv.Float("temperature"), sv.Float("top_p")), badge: ui.Computed},
+			figure: fmt.Sprintf("%d of %s", d.Kept, Count(len(cands), "word", "words")), badge: ui.Computed},
 		{n: 8, id: "inference", title: "The optimizations that make it fast",
 			idea: "Serving trades memory for compute and skips all the work it can.",
-			fact: fmt.Sprintf("Without a KV cache, writing %s tokens with %s takes %%s the work of writing them with one.",
-				numGroup(int64(gen)), inf.work.Name),
-			figure: numGroup(int64(uncached/max(cached, 1)+0.5)) + "×", short: "no KV cache: %s the work", badge: ui.Computed},
+			fact: fmt.Sprintf("Without a KV cache, writing %s with %s takes %%s the work of writing them with one.",
+				Count(gen, "token", "tokens"), inf.work.Name),
+			figure: numGroup(int64(uncached/max(cached, 1)+0.5)) + "×", badge: ui.Computed},
 	}}
 	return r, nil
 }
@@ -156,36 +161,25 @@ func (r *Recap) Controls() []Control { return nil }
 const rcpIntro = "From the letters you type to the word the model says, in eight ideas. Each " +
 	"figure is recomputed from the chapter's starting settings; go back with its number to move the dials."
 
-// Render implements Lesson: one entry per chapter. With room, each gets
-// its title, its idea and its figure in a sentence; with less, the title
-// with the figure beside it and the idea under; with least, one line each.
+// Render implements Lesson: one entry per chapter, each its title, its
+// idea and its figure in a sentence. Nothing is shortened for a short
+// screen: the body scrolls.
 func (r *Recap) Render(f Frame) string {
-	th, width, height := f.Theme, f.Width, f.Height
-	if width < 20 || height < 1 {
+	th, width := f.Theme, f.Width
+	if width < 20 || f.Height < 1 {
 		return ""
 	}
 	intro := th.Text.Render(siWrap(rcpIntro, width))
-	var body string
-	for level := 2; level >= 0; level-- {
-		entries := make([]string, len(r.items))
-		for i, it := range r.items {
-			entries[i] = r.entry(th, it, width, level, f.Spot == "ch:"+it.id)
-		}
-		body = strings.Join(entries, "\n")
-		if ui.Lines(body) <= height {
-			break
-		}
+	entries := make([]string, len(r.items))
+	for i, it := range r.items {
+		entries[i] = r.entry(th, it, width, f.Spot == "ch:"+it.id)
 	}
-	return ui.Fit(ui.Stack(height,
-		ui.Block{Text: intro, Optional: true, Priority: 1},
-		ui.Block{Text: body},
-	), width, height)
+	return ui.FitWidth(ui.Column(intro, strings.Join(entries, "\n")), width)
 }
 
-// entry draws one chapter at a level of detail: 2 is the title over the
-// idea and the fact, 1 the title and short figure over the idea, 0 the
-// title and short figure alone.
-func (r *Recap) entry(th *ui.Theme, it rcpItem, width, level int, spot bool) string {
+// entry draws one chapter: the title, with its badge at the right where it
+// fits, over the idea and the fact, indented.
+func (r *Recap) entry(th *ui.Theme, it rcpItem, width int, spot bool) string {
 	mark := "  "
 	if spot {
 		mark = th.Focus.Render("▶ ")
@@ -194,30 +188,19 @@ func (r *Recap) entry(th *ui.Theme, it rcpItem, width, level int, spot bool) str
 	bold := th.Strong.Render(it.figure)
 	title := mark + th.Key.Render(fmt.Sprint(it.n)) + "  " + th.Header.Render(it.title)
 	badge := th.Badge(it.badge)
-	if level == 2 {
-		plain := siWrap(it.idea, max(width-len(indent), 10)) + "\n" +
-			siWrap(fmt.Sprintf(it.fact, it.figure), max(width-len(indent), 10))
-		var lines []string
-		for _, l := range strings.Split(plain, "\n") {
-			// Bold the figure where the wrap left it whole on one line.
-			lines = append(lines, indent+strings.Replace(l, it.figure, bold, 1))
-		}
-		if gap := width - lipgloss.Width(title) - lipgloss.Width(badge); gap >= 2 {
-			title += strings.Repeat(" ", gap) + badge
-		}
-		return title + "\n" + ui.Fit(strings.Join(lines, "\n"), width, len(lines))
-	}
-	short := fmt.Sprintf(it.short, bold) + " " + badge
-	line := title
-	if gap := width - lipgloss.Width(title) - lipgloss.Width(short); gap >= 2 {
-		line = title + strings.Repeat(" ", gap) + short
+	if gap := width - lipgloss.Width(title) - lipgloss.Width(badge); gap >= 2 {
+		title += strings.Repeat(" ", gap) + badge
 	} else {
-		line = ui.Fit(title, width, 1)
+		title += "\n" + indent + badge
 	}
-	if level == 0 {
-		return line
+	plain := siWrap(it.idea, max(width-len(indent), 10)) + "\n" +
+		siWrap(fmt.Sprintf(it.fact, it.figure), max(width-len(indent), 10))
+	var lines []string
+	for _, l := range strings.Split(plain, "\n") {
+		// Bold the figure where the wrap left it whole on one line.
+		lines = append(lines, indent+strings.Replace(l, it.figure, bold, 1))
 	}
-	return line + "\n" + ui.Fit(indent+th.Subtle.Render(it.idea), width, 1)
+	return title + "\n" + strings.Join(lines, "\n")
 }
 
 // Spots implements Spotter: each chapter's entry.

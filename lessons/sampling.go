@@ -105,6 +105,17 @@ func (s *Sampling) params(v Values) sim.SampleParams {
 	return sim.SampleParams{Temperature: v.Float("temperature"), TopK: k, TopP: v.Float("top_p"), MinP: v.Float("min_p")}
 }
 
+// keptTemperatureLast says how many words the values' cuts would keep in
+// llama.cpp's default order, temperature last, at any T > 0 ("8 words").
+func (s *Sampling) keptTemperatureLast(v Values) string {
+	p := s.params(v)
+	p.Temperature = 1 // any T > 0 keeps the same words in that order
+	if n := sim.KeptTemperatureLast(s.logits(), p); n != 1 {
+		return fmt.Sprintf("%d words", n)
+	}
+	return "1 word"
+}
+
 func (s *Sampling) distribution(v Values) sim.Distribution {
 	return sim.Sample(s.logits(), s.params(v))
 }
@@ -116,7 +127,9 @@ type smpHist struct {
 	class  bool
 	// single is the word index of a one-word draw, -1 otherwise.
 	single int
-	title  string
+	// title heads the column; short is its narrow form ("100 draws,
+	// seed 1").
+	title, short string
 }
 
 func (s *Sampling) histogram(v Values, d sim.Distribution, class Tally) smpHist {
@@ -129,7 +142,8 @@ func (s *Sampling) histogram(v Values, d sim.Distribution, class Tally) smpHist 
 	}
 	if h.total > 0 {
 		h.class = true
-		h.title = fmt.Sprintf("class: %s samples", numGroup(int64(h.total)))
+		h.title = "class: " + Count(h.total, "sample", "samples")
+		h.short = Count(h.total, "class sample", "class samples")
 		return h
 	}
 	n := 100
@@ -142,18 +156,30 @@ func (s *Sampling) histogram(v Values, d sim.Distribution, class Tally) smpHist 
 	if n == 1 && len(draws) == 1 {
 		h.single = draws[0]
 		h.title = fmt.Sprintf("your draw (seed %d)", v.Int("seed"))
+		h.short = fmt.Sprintf("1 draw, seed %d", v.Int("seed"))
 	} else {
 		h.title = fmt.Sprintf("your %d draws (seed %d)", n, v.Int("seed"))
+		h.short = fmt.Sprintf("%d draws, seed %d", n, v.Int("seed"))
 	}
 	return h
 }
 
+// samplingProse explains the pipeline, and says whose order it is: the
+// order decides what the cuts measure, and the two common ones differ.
+// "above 0" is joined by a non-breaking space, so the 0 never wraps alone.
 const samplingProse = "For every word it knows, the model ends with a score (a logit); softmax turns " +
-	"the scores into probabilities. The sampler then reshapes them in a fixed order: divide by the " +
-	"temperature first, then cut the unlikely tail (top-k, top-p, min-p), then rescale what is left " +
-	"to add up to 1, and draw one word."
+	"the scores into probabilities. The sampler then reshapes them in a fixed order, here Hugging " +
+	"Face transformers': divide by the temperature, then cut the unlikely tail (top-k, top-p, " +
+	"min-p), then rescale what is left to add up to 100%%, and draw one word. Other samplers use " +
+	"other orders: llama.cpp's default chain divides by the temperature last, so its cuts read the " +
+	"model's own probabilities; these settings would keep %s there, at any temperature above\u00a00."
 
-const samplingPipeline = "logits → ÷T → softmax → top-k → top-p → min-p → renormalise → draw"
+// samplingColumns says what each column of the chart measures.
+const samplingColumns = "Columns: p after ÷T is what the cuts read; Σ top-p is the running total " +
+	"top-p measures (over what top-k left, rescaled to 100%); final is what the sampler draws " +
+	"from, the survivors rescaled to 100%."
+
+const samplingPipeline = "logits → ÷T → softmax → top-k → top-p → min-p → renormalise → draw (Hugging Face's order)"
 
 // Render implements Lesson.
 func (s *Sampling) Render(f Frame) string {
@@ -168,55 +194,21 @@ func (s *Sampling) Render(f Frame) string {
 	head := th.Strong.Render("The cat sat on the ___") + "  " + th.Badge(ui.Illustrative) +
 		th.Subtle.Render(" logits, real arithmetic")
 	pipeline := th.Subtle.Render(siWrap(samplingPipeline, width))
-	prose := th.Text.Render(siWrap(samplingProse, width))
-	note := ""
+	prose := th.Text.Render(siWrap(fmt.Sprintf(samplingProse, s.keptTemperatureLast(v)), width))
+	note := samplingColumns
 	if !hist.class {
-		note = th.Subtle.Render(siWrap("Right column: your own sampler's draws. When the class pools its "+
-			"samples, theirs appear here instead, beside the theory on the left.", width))
+		note += " Right column: your own sampler's draws. When the class pools its " +
+			"samples, theirs appear here instead, beside the theory on the left."
 	}
+	note = th.Subtle.Render(siWrap(note, width))
 
-	// The chart wants every word on screen; the text around it is added
-	// only while the chart still gets that. Stack puts a blank line
-	// between blocks, hence the +1s.
-	want := s.chartHeight(v, d)
-	status := s.status(th, v, d, hist, width, f.Spot, true)
-	used := ui.Lines(head) + 1 + ui.Lines(status)
-	if used+want > height {
-		// Short of room: a one-line status and the title right on top of
-		// the chart.
-		status = s.status(th, v, d, hist, width, f.Spot, false)
-		chart := s.chart(th, v, d, hist, width, max(height-1-ui.Lines(status), 2), f.Spot)
-		return ui.Fit(head+"\n"+chart+"\n"+status, width, height)
-	}
-	if used+ui.Lines(pipeline)+want <= height {
-		head += "\n" + pipeline
-		used += ui.Lines(pipeline)
-	}
-	for _, p := range []*string{&prose, &note} {
-		if used+ui.Lines(*p)+1+want <= height {
-			used += ui.Lines(*p) + 1
-		} else {
-			*p = ""
-		}
-	}
-	chart := s.chart(th, v, d, hist, width, want, f.Spot)
-	out := ui.Stack(height,
-		ui.Block{Text: head},
-		ui.Block{Text: prose, Optional: true, Priority: 2},
-		ui.Block{Text: chart + "\n" + status},
-		ui.Block{Text: note, Optional: true, Priority: 1},
-	)
-	return ui.Fit(out, width, height)
-}
-
-// chartHeight is the rows the chart wants: a column header, one row per
-// word and the top-p line.
-func (s *Sampling) chartHeight(v Values, d sim.Distribution) int {
-	n := 1 + len(s.cands)
-	if s.topPLine(v, d) >= 0 {
-		n++
-	}
-	return n
+	// The idea first, then the chart with every word and its status line,
+	// then what each column measures. The chart always shows all the words:
+	// a short frame scrolls rather than hiding the tail the cuts removed.
+	chart := s.chart(th, v, d, hist, width, f.Spot)
+	status := s.status(th, v, d, hist, width, f.Spot)
+	out := ui.Column(head, prose, pipeline, chart+"\n"+status, note)
+	return ui.FitWidth(out, width)
 }
 
 // topPLine is the rank after which the top-p line is drawn, or -1 when top-p
@@ -234,28 +226,25 @@ func (s *Sampling) topPLine(v Values, d sim.Distribution) int {
 	return -1
 }
 
-func (s *Sampling) status(th *ui.Theme, v Values, d sim.Distribution, hist smpHist, width int, spot string, full bool) string {
+// status sums up the chart: the entropy against the model's own and the
+// most possible, how many words can still be said, the word drawn.
+func (s *Sampling) status(th *ui.Theme, v Values, d sim.Distribution, hist smpHist, width int, spot string) string {
 	ent := fmt.Sprintf("entropy %s bits %s", th.Strong.Render(fmt.Sprintf("%.2f", d.Entropy)), th.Badge(ui.Computed))
 	if spot == "entropy" {
 		ent = th.Focus.Render("▶ ") + ent
 	}
-	parts := []string{ent}
-	if full {
-		parts = append(parts, fmt.Sprintf("the model's own %.2f", d.BaseEntropy),
-			fmt.Sprintf("at most %.2f (%d equal words)", math.Log2(float64(len(s.cands))), len(s.cands)))
+	parts := []string{ent,
+		fmt.Sprintf("the model's own %.2f", d.BaseEntropy),
+		fmt.Sprintf("at most %.2f (%d equal words)", math.Log2(float64(len(s.cands))), len(s.cands)),
+		th.Strong.Render(fmt.Sprint(d.Kept)) + fmt.Sprintf(" of %d words can be said", len(s.cands)),
 	}
-	parts = append(parts, th.Strong.Render(fmt.Sprint(d.Kept))+fmt.Sprintf(" of %d words can be said", len(s.cands)))
 	if hist.single >= 0 {
 		parts = append(parts, "drew "+th.Accent.Render("“"+s.cands[hist.single].Word+"”"))
 	}
-	if full && v.Float("temperature") == 0 {
+	if v.Float("temperature") == 0 {
 		parts = append(parts, "T = 0 is greedy: always the top word")
 	}
-	line := strings.Join(parts, th.Subtle.Render(" · "))
-	if !full {
-		return ui.Fit(line, width, 1)
-	}
-	return siWrap(line, width)
+	return siWrap(strings.Join(parts, th.Subtle.Render(" · ")), width)
 }
 
 // siWrap word-wraps like ui.Wrap but never breaks at a hyphen, so "top-p"
@@ -266,14 +255,15 @@ func siWrap(s string, width int) string {
 	return strings.ReplaceAll(ui.Wrap(strings.ReplaceAll(s, "-", nb), width), nb, "-")
 }
 
-// smpBefore is what word i had before the cut that removed it: its tempered
-// probability, or under greedy decoding (where tempering leaves only the top
-// word) the model's own, so the greyed bars still show what was given up.
-func smpBefore(d sim.Distribution, i int) float64 {
-	if d.CutBy[i] == sim.CutGreedy {
-		return d.Base[i]
+// smpBefore is the column the cuts read, for every word on one scale: the
+// tempered probability (softmax of logits ÷ T), or under greedy decoding,
+// where tempering leaves only the top word, the model's own, so the greyed
+// bars still show what was given up.
+func smpBefore(d sim.Distribution, v Values) []float64 {
+	if !(v.Float("temperature") > 0) {
+		return d.Base
 	}
-	return d.Tempered[i]
+	return d.Tempered
 }
 
 // smpBar draws frac of width cells in eighths of a block, so small
@@ -315,33 +305,51 @@ func smpBar(th *ui.Theme, frac float64, width int, style lipgloss.Style, muted b
 	return style.Render(s) + strings.Repeat(" ", width-lipgloss.Width(s))
 }
 
-// chart draws one row per word in rank order: the final probability as a
-// bar (the cut tail greyed at what it had before the cut), the running total
-// top-p measured, and the drawn samples beside it on the same scale.
-func (s *Sampling) chart(th *ui.Theme, v Values, d sim.Distribution, hist smpHist, width, rows int, spot string) string {
+// The chart's numeric columns, in cells: the probability after ÷T, the
+// running total top-p measured, what cut the word, the final probability.
+const (
+	smpPctW = 6 // "100.0%"
+	smpSumW = 7 // "Σ top-p"
+	smpCutW = 6 // "greedy"
+	smpFinW = 6 // "100.0%"
+	// smpFixed is a row's width besides the word and the bar: the
+	// columns and the spaces between them.
+	smpFixed = 1 + 1 + smpPctW + 1 + smpSumW + 1 + smpCutW + 1 + smpFinW
+)
+
+// chart draws one row per word in rank order, each column on one scale and
+// labelled in the header: the probability after ÷T as a bar and a number
+// (cut words greyed), the running total top-p measured, what cut the word,
+// and the final probability the sampler draws from (the survivors rescaled
+// to 100%). The drawn samples sit beside it, every bar of both columns
+// measured against the same largest value, to be read against the final
+// column. Every word has its row at any height: the words a cut removed
+// are what the chart is for.
+func (s *Sampling) chart(th *ui.Theme, v Values, d sim.Distribution, hist smpHist, width int, spot string) string {
 	wordW := 0
 	for _, c := range s.cands {
 		wordW = max(wordW, lipgloss.Width(c.Word))
 	}
 	wordW = min(wordW+2, 13) // room for a spot marker
-	// A row is marker+word (wordW), bar, 7 for the percentage, 5 for the
-	// top-p total and 6 for what cut the word: wordW+barW+22 cells; the
-	// sample column adds " │ ", its bar and up to 7 for the count.
-	rest := width - wordW - 33
+	// A row is marker+word (wordW), the bar, and smpFixed for the numbers;
+	// the sample column adds " │ ", its bar, a space and up to 7 for the
+	// count.
+	rest := width - wordW - smpFixed - 11
 	twoCols := rest >= 12
 	if !twoCols {
-		rest = width - wordW - 22
+		rest = width - wordW - smpFixed
 	}
 	barW := min(max(rest*55/100, 4), 40)
 	histW := min(max(rest-barW, 0), 30)
 	if !twoCols {
 		barW = min(max(rest, 4), 40)
 	}
+	before := smpBefore(d, v)
 
-	// One scale for theory and samples, so the two columns compare by eye.
+	// One scale for every bar, so the two columns compare by eye.
 	scale := 0.0
 	for i := range s.cands {
-		scale = max(scale, d.Probs[i], smpBefore(d, i))
+		scale = max(scale, before[i], d.Probs[i])
 		if hist.total > 0 {
 			scale = max(scale, float64(hist.counts[i])/float64(hist.total))
 		}
@@ -350,67 +358,41 @@ func (s *Sampling) chart(th *ui.Theme, v Values, d sim.Distribution, hist smpHis
 		scale = 1
 	}
 
-	header := ui.PadRight("", wordW) + " " + th.Subtle.Render(ui.PadRight("probability · greyed: cut", barW+8)) +
-		" " + th.Subtle.Render("   Σp cut by")
+	// The first column's label says which distribution it is: the tempered
+	// one, or the model's own when T = 0 leaves nothing to temper.
+	labels := []string{"p after ÷T · greyed: cut", "p after ÷T", "after ÷T"}
+	if !(v.Float("temperature") > 0) {
+		labels = []string{"model's own p (T = 0)", "model's own p", "own p"}
+	}
+	label := labels[len(labels)-1]
+	for _, l := range labels {
+		if lipgloss.Width(l) <= barW+1+smpPctW {
+			label = l
+			break
+		}
+	}
+	header := ui.PadRight("", wordW) + " " + th.Subtle.Render(ui.PadRight(label, barW+1+smpPctW)) + " " +
+		th.Subtle.Render(fmt.Sprintf("%*s %-*s %*s", smpSumW, "Σ top-p", smpCutW, "cut by", smpFinW, "final"))
 	if twoCols {
-		header = ui.PadRight(header, wordW+barW+22) + th.Rule.Render(" │ ") + th.Subtle.Render(ui.PadRight(hist.title, histW+8))
+		title := hist.title
+		if lipgloss.Width(title) > width-wordW-barW-smpFixed-3 {
+			title = hist.short
+		}
+		header = ui.PadRight(header, wordW+barW+smpFixed) + th.Rule.Render(" │ ") + th.Subtle.Render(title)
 	}
 
-	type line struct {
-		text string
-		word int // -1 for the top-p line
-	}
-	var lines []line
+	out := []string{header}
 	cut := s.topPLine(v, d)
 	for r, i := range d.Rank {
-		lines = append(lines, line{s.chartRow(th, d, hist, i, wordW, barW, histW, scale, twoCols, spot), i})
+		out = append(out, s.chartRow(th, d, before, hist, i, wordW, barW, histW, scale, twoCols, spot))
 		if r == cut {
-			lines = append(lines, line{s.topPRow(th, v, d, width, spot), -1})
+			out = append(out, s.topPRow(th, v, d, width, spot))
 		}
 	}
-	body := rows - 1
-	if len(lines) > body && body >= 1 {
-		// Keep the top rows, then one line on what the rest hold: how many
-		// can still be said and what cut the others.
-		keep := lines[:body-1]
-		var more, kept int
-		var before float64
-		cutBy := map[sim.Cut]int{}
-		for _, l := range lines[body-1:] {
-			if l.word < 0 {
-				continue
-			}
-			more++
-			if d.Probs[l.word] > 0 {
-				kept++
-			} else {
-				before += smpBefore(d, l.word)
-				cutBy[d.CutBy[l.word]]++
-			}
-		}
-		parts := []string{}
-		if kept > 0 {
-			parts = append(parts, fmt.Sprintf("%d kept", kept))
-		}
-		for _, c := range []sim.Cut{sim.CutGreedy, sim.CutTopK, sim.CutTopP, sim.CutMinP, sim.CutZero} {
-			if n := cutBy[c]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d cut by %s", n, c))
-			}
-		}
-		summary := fmt.Sprintf("  … %d more words: %s", more, strings.Join(parts, ", "))
-		if before > 0 {
-			summary += fmt.Sprintf(" (%.1f%% before the cut)", 100*before)
-		}
-		lines = append(keep, line{th.Subtle.Render(summary), -1})
-	}
-	out := []string{header}
-	for _, l := range lines {
-		out = append(out, l.text)
-	}
-	return ui.Fit(strings.Join(out, "\n"), width, max(rows, 1))
+	return ui.FitWidth(strings.Join(out, "\n"), width)
 }
 
-func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, hist smpHist, i, wordW, barW, histW int, scale float64, twoCols bool, spot string) string {
+func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, before []float64, hist smpHist, i, wordW, barW, histW int, scale float64, twoCols bool, spot string) string {
 	word := s.cands[i].Word
 	kept := d.Probs[i] > 0
 	label := th.Text.Render(word)
@@ -423,21 +405,23 @@ func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, hist smpHist, i, w
 	}
 	// The running total shows wherever top-p counted the word, even if
 	// min-p removed it afterwards, so the column adds up to the cut line.
-	sum := strings.Repeat(" ", 5)
+	sum := strings.Repeat(" ", smpSumW)
 	if d.TopPMass[i] > 0 {
-		sum = th.Subtle.Render(fmt.Sprintf("%5.2f", d.TopPMass[i]))
+		sum = th.Subtle.Render(fmt.Sprintf("%*.1f%%", smpSumW-1, 100*d.TopPMass[i]))
 	}
-	var bar, pct, reason string
+	var bar, pct, reason, fin string
 	if kept {
-		bar = smpBar(th, d.Probs[i]/scale, barW, th.Bar, false)
-		pct = th.Strong.Render(fmt.Sprintf("%5.1f%%", 100*d.Probs[i]))
-		reason = strings.Repeat(" ", 6)
+		bar = smpBar(th, before[i]/scale, barW, th.Bar, false)
+		pct = th.Text.Render(fmt.Sprintf("%*.1f%%", smpPctW-1, 100*before[i]))
+		reason = strings.Repeat(" ", smpCutW)
+		fin = th.Strong.Render(fmt.Sprintf("%*.1f%%", smpFinW-1, 100*d.Probs[i]))
 	} else {
-		bar = smpBar(th, smpBefore(d, i)/scale, barW, th.Muted, true)
-		pct = th.Muted.Render(fmt.Sprintf("(%.1f%%)", 100*smpBefore(d, i)))
-		reason = th.Muted.Render(ui.PadRight(d.CutBy[i].String(), 6))
+		bar = smpBar(th, before[i]/scale, barW, th.Muted, true)
+		pct = th.Muted.Render(fmt.Sprintf("%*.1f%%", smpPctW-1, 100*before[i]))
+		reason = th.Muted.Render(ui.PadRight(d.CutBy[i].String(), smpCutW))
+		fin = th.Muted.Render(fmt.Sprintf("%*s", smpFinW, "0"))
 	}
-	row := marker + ui.PadRight(label, wordW-2) + " " + bar + " " + ui.PadRight(pct, 7) + " " + sum + " " + reason
+	row := marker + ui.PadRight(label, wordW-2) + " " + bar + " " + pct + " " + sum + " " + reason + " " + fin
 	if !twoCols {
 		return row
 	}
@@ -464,7 +448,7 @@ func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, hist smpHist, i, w
 
 func (s *Sampling) topPRow(th *ui.Theme, v Values, d sim.Distribution, width int, spot string) string {
 	p := v.Float("top_p")
-	text := fmt.Sprintf(" top-p %.2f reached here: every word below is cut ", p)
+	text := fmt.Sprintf(" top-p %.2f: Σ reached %.0f%% here, every word below is cut ", p, 100*p)
 	dash := "╌"
 	if th.Mono {
 		dash = "-"
@@ -477,6 +461,8 @@ func (s *Sampling) topPRow(th *ui.Theme, v Values, d sim.Distribution, width int
 	lead := strings.Repeat(dash, 2)
 	w := width - lipgloss.Width(lead) - lipgloss.Width(text)
 	if w < 0 {
+		// A rule across the chart, cut rather than wrapped: it marks one
+		// place between two rows.
 		return style.Render(ui.Fit(lead+text, width, 1))
 	}
 	return style.Render(lead + text + strings.Repeat(dash, min(w, 12)))
@@ -520,7 +506,7 @@ func (s *Sampling) Polls(v Values) []Poll {
 			ID: "kept",
 			Question: fmt.Sprintf("At temperature %.2f with top-p %.2f (top-k %s, min-p %.2f), how many of the %d words can still be drawn?",
 				v.Float("temperature"), v.Float("top_p"), topK, v.Float("min_p"), len(s.cands)),
-			Kind: Estimate, Truth: float64(d.Kept), Unit: "words",
+			Kind: Estimate, Truth: float64(d.Kept), Unit: "words", Min: 1, Max: float64(len(s.cands)),
 			Explain: "Top-p keeps the fewest top words whose probability reaches p, so a sharp distribution keeps few and a flat one many.",
 		},
 		{

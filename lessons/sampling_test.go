@@ -28,8 +28,9 @@ func TestSamplingShowsTheCut(t *testing.T) {
 	// Defaults T = 1, top-p 0.9: the eight most likely words reach 0.92
 	// (sim's sampling tests check the arithmetic).
 	out := siRender(l, v, nil, "", 79, 36)
-	siWant(t, "default render", out, "top-p 0.90", "entropy 2.52 bits", "8 of 16 words", "41.0%", "(2.3%)", "your 100 draws (seed 1)",
-		"logits → ÷T → softmax → top-k → top-p → min-p → renormalise → draw")
+	siWant(t, "default render", out, "top-p 0.90", "entropy 2.52 bits", "8 of 16 words", "41.0%", "100 draws, seed 1",
+		"logits → ÷T → softmax → top-k → top-p → min-p → renormalise → draw", "Hugging Face",
+		"llama.cpp's default", "would keep 8 words")
 
 	greedy := siRender(l, v.With("temperature", "0"), nil, "", 79, 36)
 	siWant(t, "greedy render", greedy, "100.0%", "entropy 0.00 bits", "1 of 16 words", "greedy")
@@ -131,7 +132,67 @@ func TestSamplingViews(t *testing.T) {
 	for _, mono := range []bool{false, true} {
 		for _, size := range [][2]int{{80, 8}, {80, 13}, {79, 36}, {250, 80}} {
 			out := l.Render(Frame{Theme: ui.NewTheme(mono), Values: d, Width: size[0], Height: size[1], Class: class})
-			checkFits(t, "sampling-class", out, size[0], size[1])
+			checkFits(t, "sampling-class", out, size[0])
 		}
+	}
+}
+
+// Each column of the chart is one scale, named in its header: the
+// probability after ÷T (what the cuts read), the running total top-p
+// measured, what cut the word, and the final probability (the survivors
+// rescaled to 100%). At the defaults (T = 1, top-p 0.9) the eight kept
+// words hold 92.3% after ÷T, so "mat" goes from 37.8% to 37.8/0.923 =
+// 41.0%; "table", the first word past the line, had 2.3% and is cut by
+// top-p (sim's sampling tests check the arithmetic).
+func TestSamplingColumnsAreOneScaleEach(t *testing.T) {
+	l := chapter(t, "sampling")
+	v := Defaults(l.Controls())
+	out := siRender(l, v, nil, "", 120, 40)
+	siWant(t, "header", out, "p after ÷T", "Σ top-p", "cut by", "final", "Columns: p after ÷T is what the cuts read")
+	row := func(word string) []string {
+		for _, ln := range strings.Split(out, "\n") {
+			if f := strings.Fields(ln); len(f) > 0 && f[0] == word {
+				return f
+			}
+		}
+		t.Fatalf("no row for %q:\n%s", word, out)
+		return nil
+	}
+	// word, bar, after ÷T, Σ top-p, final, │, draws bar, count.
+	if f := row("mat"); f[2] != "37.8%" || f[3] != "37.8%" || f[4] != "41.0%" {
+		t.Errorf("mat row %q, want 37.8%% after ÷T, 37.8%% Σ, 41.0%% final", f)
+	}
+	if f := row("couch"); f[2] != "3.4%" || f[3] != "92.3%" || f[4] != "3.7%" {
+		t.Errorf("couch row %q, want 3.4%%, Σ 92.3%%, final 3.7%%", f)
+	}
+	if f := row("table"); f[2] != "2.3%" || f[3] != "top-p" || f[4] != "0" {
+		t.Errorf("table row %q, want 2.3%% after ÷T, cut by top-p, final 0", f)
+	}
+	// Greedy has nothing to temper: the first column is the model's own
+	// distribution, and says so.
+	greedy := siRender(l, v.With("temperature", "0"), nil, "", 120, 40)
+	siWant(t, "greedy header", greedy, "model's own p (T = 0)", "greedy")
+}
+
+// The chapter's idea comes first and nothing is dropped on a short frame:
+// at 80×8 the prose opens the body, every word keeps its row (the cut ones
+// are what the chart is for), and the column notes follow. A single class
+// sample reads in the singular.
+func TestSamplingScrollsRatherThanDrops(t *testing.T) {
+	l := chapter(t, "sampling")
+	s := l.(*Sampling)
+	out := siRender(l, Defaults(l.Controls()), Tally{SampleKey("mat"): 1}, "", 80, 8)
+	lines := strings.Split(out, "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[2], "For every word it knows") {
+		t.Errorf("80×8 should open with the idea after the title:\n%s", out)
+	}
+	for _, w := range s.SampleWords() {
+		if !strings.Contains(out, "  "+w+" ") {
+			t.Errorf("80×8 lacks the row of %q:\n%s", w, out)
+		}
+	}
+	siWant(t, "80×8 render", out, "Columns: p after ÷T", "class: 1 sample", "8 of 16 words can be said")
+	if strings.Contains(out, "1 samples") || strings.Contains(out, "more words") {
+		t.Errorf("80×8 says %q or summarises words away:\n%s", "1 samples", out)
 	}
 }

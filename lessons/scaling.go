@@ -13,8 +13,9 @@ import (
 )
 
 // Scaling is chapter 4, "The scaling laws": what a training run costs in
-// FLOPs, GPU time and money, what loss Chinchilla's fit predicts for it, and
-// how the same budget is best split between parameters and tokens.
+// FLOPs, GPU time and money, what loss a fit of Chinchilla's law predicts
+// for it, and how the same budget is best split between parameters and
+// tokens.
 type Scaling struct {
 	meta
 	presets  []scalingPreset
@@ -32,6 +33,45 @@ type scalingPreset struct {
 // chinchillaRule is the paper's headline tokens per parameter, marked on the
 // tokens-per-parameter scale.
 const chinchillaRule = 20
+
+// scalingLaw is a fit of L(N, D) = E + A/N^α + B/D^β the chapter can
+// predict with.
+type scalingLaw struct {
+	id  string
+	fit sim.Chinchilla
+	// label names the fit in a control or a caption, noun in the middle of
+	// a line, source says whose numbers it is, cite names it in a sentence.
+	label, noun, source, cite string
+}
+
+// scalingLaws are the fits the law control offers, the default first.
+// Besiroglu et al. (2024) refit Hoffmann et al.'s (2022) own data and find
+// the printed constants biased (an optimiser stopped before converging,
+// rounded values): at Chinchilla's budget the printed fit wants about 93
+// tokens per parameter, against the paper's 20 and its other two methods,
+// while the refit wants about 18. So the refit is the default and the
+// printed fit is kept only to show that disagreement.
+func scalingLaws() []scalingLaw {
+	return []scalingLaw{
+		{id: "refit", fit: sim.ChinchillaRefit(), label: "2024 refit", noun: "the 2024 refit",
+			source: "Besiroglu et al. 2024's refit of Chinchilla's data",
+			cite:   "Besiroglu et al.'s 2024 refit of Chinchilla's law"},
+		{id: "printed", fit: sim.ChinchillaFit(), label: "2022 as printed", noun: "the printed fit",
+			source: "Hoffmann et al. 2022 eq. 10 as printed (biased: see below)",
+			cite:   "the constants Hoffmann et al. printed"},
+	}
+}
+
+// scalingLawFor is the law v selects, the refit when v names none.
+func scalingLawFor(v Values) scalingLaw {
+	laws := scalingLaws()
+	for _, l := range laws {
+		if l.id == v["law"] {
+			return l
+		}
+	}
+	return laws[0]
+}
 
 // NewScaling builds the chapter with the runs from sim.ScalingPresets.
 func NewScaling() (*Scaling, error) {
@@ -60,6 +100,8 @@ func NewScaling() (*Scaling, error) {
 		{Key: "tpp", Label: "Tokens/param", Kind: Slider, Min: 1, Max: 2000, Log: true, Steps: 66,
 			Format: "%.4g", Default: "20",
 			Help: "training tokens per parameter, so D = N × this. Chinchilla's rule of thumb: ≈20"},
+		{Key: "law", Label: "Loss law", Kind: Choice, Default: scalingLaws()[0].id, Options: lawOptions(),
+			Help: "the fit of L(N,D): the 2024 refit of Chinchilla's data, or the constants the paper printed, which are biased"},
 		{Key: "mfu", Label: "MFU", Kind: Slider, Min: 10, Max: 70, Step: 1, Format: "%.0f", Unit: "%", Default: "40",
 			Help: "model FLOPs utilisation: the share of the GPU's peak a real run sustains (big runs: 35–45%)"},
 		{Key: "gpus", Label: "GPUs", Kind: Slider, Min: 8, Max: 131072, Log: true, Steps: 56,
@@ -77,6 +119,19 @@ func NewScaling() (*Scaling, error) {
 		})
 	}
 	return s, nil
+}
+
+// lawOptions are the law control's choices, one per scalingLaws entry.
+func lawOptions() []Option {
+	var opts []Option
+	for _, l := range scalingLaws() {
+		o := Option{Value: l.id, Label: l.label, Note: "default"}
+		if l.id != scalingLaws()[0].id {
+			o.Note = "biased"
+		}
+		opts = append(opts, o)
+	}
+	return opts
 }
 
 // canon is x as the control key stores it.
@@ -99,11 +154,11 @@ func (s *Scaling) match(v Values) (scalingPreset, bool) {
 }
 
 // Link implements Linker. A preset sets N and tokens per parameter ("custom"
-// leaves them); the hardware dials (MFU, GPUs, price) belong to no run and
-// never change the preset. Moving N or tokens per parameter makes the run
-// "custom" unless both land exactly on a published run again. Log-slider
-// values are rounded to three significant figures (GPUs to whole GPUs), so
-// the screen never shows 125.892541179B.
+// leaves them); the law and the hardware dials (MFU, GPUs, price) belong to
+// no run and never change the preset. Moving N or tokens per parameter
+// makes the run "custom" unless both land exactly on a published run again.
+// Log-slider values are rounded to three significant figures (GPUs to whole
+// GPUs), so the screen never shows 125.892541179B.
 func (s *Scaling) Link(v Values, changed string) Values {
 	v = Normalize(s.controls, v)
 	switch changed {
@@ -145,6 +200,7 @@ type scalingRun struct {
 	mfu, price     float64
 	gpus           int
 	cost           sim.RunCost
+	law            scalingLaw
 	fit            sim.Chinchilla
 	loss           float64
 	optN, optD     float64
@@ -153,6 +209,12 @@ type scalingRun struct {
 	preset         scalingPreset
 	matchesPreset  bool
 	penaltyN, penD float64
+	// routed is a mixture of experts: its cost is 6·N_active·D, but a
+	// dense law predicts neither its loss nor a verdict on its split.
+	routed bool
+	// otherTPP is the other law's best tokens per parameter at this budget,
+	// so the screen can show how far the two fits disagree.
+	otherTPP float64
 }
 
 func (s *Scaling) run(v Values) scalingRun {
@@ -162,8 +224,9 @@ func (s *Scaling) run(v Values) scalingRun {
 		mfu:   v.Float("mfu") / 100,
 		gpus:  max(v.Int("gpus"), 1),
 		price: v.Float("price"),
-		fit:   sim.ChinchillaFit(),
+		law:   scalingLawFor(v),
 	}
+	r.fit = r.law.fit
 	r.d = r.n * r.tpp
 	r.c = sim.TrainingFLOPs(r.n, r.d)
 	r.cost = sim.Cost(r.c, sim.H100BF16DenseFLOPS, r.mfu, r.gpus, r.price)
@@ -174,13 +237,21 @@ func (s *Scaling) run(v Values) scalingRun {
 	r.optLoss = r.fit.Loss(r.optN, r.optD)
 	r.trade = r.fit.CompareToOptimal(r.n, r.d)
 	r.preset, r.matchesPreset = s.match(v)
+	r.routed = r.matchesPreset && r.preset.run.Routed()
+	for _, l := range scalingLaws() {
+		if l.id != r.law.id {
+			on, od := l.fit.Optimal(r.c)
+			r.otherTPP = od / on
+		}
+	}
 	return r
 }
 
 const scalingProse = "Training compute is plain arithmetic: each parameter costs about 6 " +
 	"FLOPs per training token (2 forward, 4 backward), so C = 6·N·D. What the " +
-	"compute buys is an empirical law: Chinchilla's fit predicts the loss from N " +
-	"and D, and so says how best to split a budget between a bigger model and more data."
+	"compute buys is an empirical law: fitted to Chinchilla's training runs, it predicts " +
+	"a dense model's loss from N and D, and so says how best to split a budget " +
+	"between a bigger model and more data."
 
 // Render implements Lesson.
 func (s *Scaling) Render(f Frame) string {
@@ -191,81 +262,97 @@ func (s *Scaling) Render(f Frame) string {
 	v := Normalize(s.controls, f.Values)
 	r := s.run(v)
 
-	numbers := ui.Fit(strings.Join([]string{
-		fmt.Sprintf("D = N × tokens/param = %s × %s = %s tokens",
-			th.Strong.Render(numShort(r.n)), numTPP(r.tpp), th.Strong.Render(numShort(r.d))),
-		fmt.Sprintf("C = 6·N·D = %s FLOPs  %s", th.Strong.Render(numSci(r.c)), th.Badge(ui.Computed)),
-		fmt.Sprintf("H100 at %.0f%% MFU (peak %.1f TFLOP/s): %s GPU-years  %s",
-			100*r.mfu, sim.H100BF16DenseFLOPS/1e12, th.Strong.Render(numYears(r.cost.GPUYears)), th.Badge(ui.Estimate)),
-		fmt.Sprintf("  = %s on %s GPUs · %s at $%.2f per GPU-hour",
-			th.Strong.Render(numDays(r.cost.WallDays)), numGroup(int64(r.gpus)), th.Strong.Render(numDollars(r.cost.Dollars)), r.price),
-		fmt.Sprintf("L(N,D) = 1.69 + 406.4/N^0.34 + 410.7/D^0.28 = %s  %s",
-			th.Strong.Render(fmt.Sprintf("%.3f", r.loss)), th.Badge(ui.Estimate)),
-		fmt.Sprintf("Same C, best split: N %s × D %s (%s tokens/param) → L = %.3f",
-			numShort(r.optN), numShort(r.optD), numTPP(r.optD/r.optN), r.optLoss),
-	}, "\n"), width, 6)
+	numbers := strings.Join(s.numberLines(th, r, width), "\n")
 
 	var note string
 	if r.matchesPreset {
 		note = th.Subtle.Render(ui.Wrap(r.preset.run.Name+", "+r.preset.run.Note, width))
 	}
-	terms := th.Subtle.Render(ui.Wrap(fmt.Sprintf("The loss is 1.69 nats of irreducible entropy, + %.3f for too few parameters, + %.3f for too few tokens.",
-		r.penaltyN, r.penD), width))
+	var terms string
+	if !r.routed {
+		terms = th.Subtle.Render(ui.Wrap(fmt.Sprintf("The loss is %g nats of irreducible entropy, + %.3f for too few parameters, + %.3f for too few tokens.",
+			r.fit.E, r.penaltyN, r.penD), width))
+	}
 
-	// Blocks join in importance order while they fit; the plot takes the
-	// rows left over. Screen order is fixed below.
+	// The idea first, then the run's numbers, what they say about it, and
+	// the plot; nothing is left out on a short screen, where the body
+	// scrolls. The plot takes the rows the rest leaves free, within
+	// [plotMin, plotMax], so at 80×24 it is legible rather than squeezed.
 	const plotMin, plotMax = 10, 20
-	ruler := s.renderRuler(th, r, width)
-	trade := th.Text.Render(ui.Wrap(s.tradeText(r), width))
 	prose := th.Text.Render(ui.Wrap(scalingProse, width))
-	used := ui.Lines(numbers)
-	take := func(text string) bool {
-		if text == "" || used+1+ui.Lines(text) > height {
-			return false
-		}
-		used += 1 + ui.Lines(text)
-		return true
-	}
-	hasTrade := take(trade)
-	hasPlot := used+1+plotMin <= height
-	if hasPlot {
-		used += 1 + plotMin
-	}
-	hasRuler := take(ruler)
-	// The caveat belongs under the ruler: it is spent from the same budget
-	// but only when the ruler is there.
-	caveat := th.Subtle.Render(ui.Wrap(fmt.Sprintf("≈20 is the paper's rule of thumb; its fitted formula, "+
-		"with the constants as printed, wants %s here.", numTPP(r.optD/r.optN)), width))
-	hasCaveat := false
-	if hasRuler && used+ui.Lines(caveat) <= height {
-		used += ui.Lines(caveat)
-		hasCaveat = true
-	}
-	hasNote := take(note)
-	hasProse := take(prose)
-	hasTerms := take(terms)
-	plotH := 0
-	if hasPlot {
-		plotH = min(plotMin+height-used, plotMax)
-	}
+	// The caveat sits under the ruler it qualifies, and stays when a
+	// narrow body has no room for the ruler.
+	ruler := strings.TrimPrefix(s.renderRuler(th, r, width)+"\n"+
+		th.Subtle.Render(ui.Wrap(s.caveatText(r), width)), "\n")
+	trade := th.Text.Render(ui.Wrap(s.tradeText(r), width))
+	rest := ui.Column(prose, numbers, terms, note, ruler, trade)
+	plotH := min(max(height-ui.Lines(rest)-1, plotMin), plotMax)
+	return ui.FitWidth(ui.Column(prose, numbers, terms, note, ruler, s.renderPlot(th, r, width, plotH), trade), width)
+}
 
-	var blocks []ui.Block
-	add := func(ok bool, text string) {
-		if ok {
-			blocks = append(blocks, ui.Block{Text: text})
+// numberLines are the run's figures: its size, its compute and what that
+// costs, then what the law predicts. For a mixture of experts the law lines
+// give the dense optimum for the same compute and say why the run's own
+// loss is missing. A line too long for width (69 columns beside the
+// sidebar) wraps under a hanging indent, its badge kept whole.
+func (s *Scaling) numberLines(th *ui.Theme, r scalingRun, width int) []string {
+	line := func(text, badge string) string {
+		const pad = "    "
+		one := text
+		if badge != "" {
+			one += "  " + badge
 		}
+		if lipgloss.Width(one) <= width {
+			return one
+		}
+		if badge != "" {
+			text = withBadge(text, badge, width-len(pad))
+		} else {
+			text = ui.Wrap(text, max(width-len(pad), 10))
+		}
+		return strings.ReplaceAll(text, "\n", "\n"+pad)
 	}
-	add(hasProse, prose)
-	add(true, numbers)
-	add(hasTerms, terms)
-	add(hasNote, note)
-	if hasCaveat {
-		ruler += "\n" + caveat
+	cLine := line(fmt.Sprintf("C = 6·N·D = %s FLOPs", th.Strong.Render(numSci(r.c))), th.Badge(ui.Computed))
+	if r.routed {
+		cLine = line(fmt.Sprintf("C = 6·N·D = %s FLOPs, N the active parameters", th.Strong.Render(numSci(r.c))), th.Badge(ui.Computed))
 	}
-	add(hasRuler, ruler)
-	add(hasPlot, s.renderPlot(th, r, width, plotH))
-	add(hasTrade, trade)
-	return ui.Fit(ui.Stack(height, blocks...), width, height)
+	lines := []string{
+		line(fmt.Sprintf("D = N × tokens/param = %s × %s = %s tokens",
+			th.Strong.Render(numShort(r.n)), numTPP(r.tpp), th.Strong.Render(numShort(r.d))), ""),
+		cLine,
+		line(fmt.Sprintf("H100 at %.0f%% MFU (peak %.1f TFLOP/s): %s GPU-years",
+			100*r.mfu, sim.H100BF16DenseFLOPS/1e12, th.Strong.Render(numYears(r.cost.GPUYears))), th.Badge(ui.Estimate)),
+		line(fmt.Sprintf("  = %s on %s GPUs · %s at $%.2f per GPU-hour",
+			th.Strong.Render(numDays(r.cost.WallDays)), numGroup(int64(r.gpus)), th.Strong.Render(numDollars(r.cost.Dollars)), r.price), ""),
+	}
+	if r.routed {
+		return append(lines,
+			line("L(N,D): not shown, as "+r.law.noun+" is a law for dense models (see below)", ""),
+			line(fmt.Sprintf("A dense model on this C: best at N %s × D %s (%s tokens/param)",
+				numShort(r.optN), numShort(r.optD), numTPP(r.optD/r.optN)), ""))
+	}
+	f := r.fit
+	return append(lines,
+		line("Law: "+r.law.source, ""),
+		line(fmt.Sprintf("L(N,D) = %g + %g/N^%g + %g/D^%g = %s", f.E, f.A, f.Alpha, f.B, f.Beta,
+			th.Strong.Render(fmt.Sprintf("%.3f", r.loss))), th.Badge(ui.Estimate)),
+		line(fmt.Sprintf("Same C, best split: N %s × D %s (%s tokens/param) → L = %.3f",
+			numShort(r.optN), numShort(r.optD), numTPP(r.optD/r.optN), r.optLoss), ""))
+}
+
+// caveatText sets the law's optimum against Chinchilla's rule of thumb and
+// against the other fit, which is the whole disagreement in one sentence.
+func (s *Scaling) caveatText(r scalingRun) string {
+	best, other := numTPP(r.optD/r.optN), numTPP(r.otherTPP)
+	switch {
+	case r.routed:
+		return "For a mixture of experts this counts tokens per active parameter, and the dense law's best is no verdict on it."
+	case r.law.id == "refit":
+		return fmt.Sprintf("≈20 is the paper's rule of thumb; the 2024 refit of its data wants %s here. The constants "+
+			"the paper printed want %s: their fit stopped before converging and was rounded (Besiroglu et al. 2024).", best, other)
+	}
+	return fmt.Sprintf("≈20 is the paper's rule of thumb, yet these printed constants want %s here: their fit stopped "+
+		"before converging and was rounded. Refit to the same data (Besiroglu et al. 2024), the law wants %s.", best, other)
 }
 
 // numTPP prints tokens per parameter to three figures: "1.71", "20",
@@ -291,6 +378,14 @@ func numYears(y float64) string {
 // tradeText is the over-training trade for this run, in words and numbers:
 // this run against the compute-optimal model that reaches the same loss.
 func (s *Scaling) tradeText(r scalingRun) string {
+	if r.routed {
+		p := r.preset.run
+		return fmt.Sprintf("%s is a mixture of experts: each token passes through %s of its %s parameters, "+
+			"so C counts 6 × the active %s × D. Its loss is not shown, nor whether it is over-trained: the law "+
+			"was fitted to dense models, and routed models reach a lower loss than dense ones at equal compute "+
+			"per token (Clark et al. 2022, Unified Scaling Laws for Routed Language Models).",
+			p.Name, numShort(p.ActiveParams), numShort(p.Params), numShort(p.ActiveParams))
+	}
 	t := r.trade
 	if t.TrainRatio < 1.02 {
 		return fmt.Sprintf("On the frontier: no run reaches L = %.3f for less training compute. A smaller "+
@@ -332,9 +427,13 @@ func (s *Scaling) renderRuler(th *ui.Theme, r scalingRun, width int) string {
 	cells[pos(r.optD/r.optN)] = th.Accent.Render(opt)
 	cells[pos(r.tpp)] = th.Focus.Render(you)
 	line := th.Subtle.Render(head) + strings.Join(cells, "") + th.Subtle.Render(tail)
-	legend := fmt.Sprintf("%s this run %s · %s Chinchilla's rule ≈%d · %s the fit's best for this C, %s",
-		you, numTPP(r.tpp), rule, chinchillaRule, opt, numTPP(r.optD/r.optN))
-	return line + "\n" + th.Subtle.Render(ui.Fit(legend, width, 1))
+	whose := "the law's best"
+	if r.routed {
+		whose = "dense best"
+	}
+	legend := fmt.Sprintf("%s this run %s · %s Chinchilla's rule ≈%d · %s %s for this C, %s",
+		you, numTPP(r.tpp), rule, chinchillaRule, opt, whose, numTPP(r.optD/r.optN))
+	return line + "\n" + th.Subtle.Render(ui.Wrap(legend, width))
 }
 
 // renderPlot draws the compute-optimal frontier on log-log axes (training
@@ -366,8 +465,12 @@ func (s *Scaling) renderPlot(th *ui.Theme, r scalingRun, width, height int) stri
 			marks[i].Glyph = "*"
 		}
 	}
+	optLabel := "best N for this C"
+	if r.routed {
+		optLabel = "best dense N for this C"
+	}
 	marks = append(marks,
-		ui.PlotMark{X: r.c, Y: r.optN, Glyph: optGlyph, Label: "best N for this C"},
+		ui.PlotMark{X: r.c, Y: r.optN, Glyph: optGlyph, Label: optLabel},
 		ui.PlotMark{X: r.c, Y: r.n, Glyph: youGlyph, Label: youLabel, Strong: true})
 
 	lo, hi := [2]float64{math.Inf(1), math.Inf(1)}, [2]float64{math.Inf(-1), math.Inf(-1)}
@@ -387,12 +490,13 @@ func (s *Scaling) renderPlot(th *ui.Theme, r scalingRun, width, height int) stri
 		YMin: decade(lo[1], false), YMax: decade(hi[1], true),
 		YTick: countTick,
 	}
-	for _, q := range sim.FrontierPoints(p.XMin, p.XMax, 48) {
+	for _, q := range r.fit.Frontier(p.XMin, p.XMax, 48) {
 		p.Curve = append(p.Curve, [2]float64{6 * q[0] * q[1], q[0]})
 	}
-	caption := th.Subtle.Render("Parameters N ↑ vs training FLOPs C →. Line: best N for each C  ") +
-		th.Badge(ui.Estimate)
-	return ui.Fit(caption, width, 1) + "\n" + th.LogLogPlot(p, width, height-1)
+	// The caption wraps rather than being cut; the plot keeps the rest.
+	caption := withBadge(th.Subtle.Render("Parameters N ↑ vs FLOPs C →. Line: best N per C, "+r.law.label),
+		th.Badge(ui.Estimate), width)
+	return caption + "\n" + th.LogLogPlot(p, width, max(height-ui.Lines(caption), 3))
 }
 
 // countTick names a power of ten as a count: "100M", "1B", "10T".
@@ -405,7 +509,9 @@ func countTick(x float64) string {
 	return "1e" + strconv.Itoa(k)
 }
 
-// Polls implements Poller.
+// Polls implements Poller. For a mixture of experts the split question,
+// which only a dense law answers, gives way to one about which N its
+// compute counts.
 func (s *Scaling) Polls(v Values) []Poll {
 	v = Normalize(s.controls, v)
 	r := s.run(v)
@@ -416,6 +522,40 @@ func (s *Scaling) Polls(v Values) []Poll {
 	case r.optN < r.n/1.1:
 		dir = 2
 	}
+	split := Poll{
+		ID: "split",
+		Question: fmt.Sprintf("For this budget (%s FLOPs), does the fitted law (%s) want a model bigger or smaller than %s?",
+			numSci(r.c), r.law.label, numShort(r.n)),
+		Kind:    MultipleChoice,
+		Choices: []string{"Bigger, on fewer tokens", "About the same (within 10%)", "Smaller, on more tokens"},
+		Correct: dir,
+		Explain: fmt.Sprintf("By %s, the optimum for %s FLOPs is N = %s on D = %s (loss %.3f against %.3f).",
+			r.law.cite, numSci(r.c), numShort(r.optN), numShort(r.optD), r.optLoss, r.loss),
+	}
+	if r.routed {
+		p := r.preset.run
+		split = Poll{
+			ID: "active",
+			Question: fmt.Sprintf("%s has %s parameters, %s of them active per token. Which N goes into its training compute C = 6·N·D?",
+				p.Name, numShort(p.Params), numShort(p.ActiveParams)),
+			Kind:    MultipleChoice,
+			Choices: []string{"All " + numShort(p.Params), "The " + numShort(p.ActiveParams) + " active ones", "Halfway between"},
+			Correct: 1,
+			Explain: fmt.Sprintf("A token passes only through the experts it is routed to: C = 6 × %s × %s = %s FLOPs. "+
+				"Its loss is another matter: a law fitted to dense models does not predict it (Clark et al. 2022).",
+				numShort(p.ActiveParams), numShort(p.Tokens), numSci(p.TrainingFLOPs())),
+		}
+	}
+	tpp := func(name string) string {
+		for _, p := range s.presets {
+			if p.run.Name == name {
+				return numTPP(p.run.Tokens / p.run.ComputeParams())
+			}
+		}
+		return "?"
+	}
+	refit := scalingLaws()[0]
+	chinN, chinD := refit.fit.Optimal(5.76e23) // Chinchilla's budget, Hoffmann et al. 2022 Table 3
 	return []Poll{
 		{
 			ID: "gpu-years",
@@ -425,20 +565,14 @@ func (s *Scaling) Polls(v Values) []Poll {
 			Explain: fmt.Sprintf("C ÷ (989.4 TFLOP/s × %.0f%%) = %s GPU-seconds, %s GPU-years: %s on %s GPUs.",
 				100*r.mfu, numSci(r.cost.GPUSeconds), numYears(r.cost.GPUYears), numDays(r.cost.WallDays), numGroup(int64(r.gpus))),
 		},
-		{
-			ID:       "split",
-			Question: fmt.Sprintf("For this budget (%s FLOPs), does Chinchilla's fit want a model bigger or smaller than %s?", numSci(r.c), numShort(r.n)),
-			Kind:     MultipleChoice,
-			Choices:  []string{"Bigger, on fewer tokens", "About the same (within 10%)", "Smaller, on more tokens"},
-			Correct:  dir,
-			Explain: fmt.Sprintf("The fit's optimum for %s FLOPs is N = %s on D = %s (loss %.3f against %.3f).",
-				numSci(r.c), numShort(r.optN), numShort(r.optD), r.optLoss, r.loss),
-		},
+		split,
 		{
 			ID:       "rule",
 			Question: "Chinchilla's rule of thumb: about how many training tokens per parameter is compute-optimal?",
 			Kind:     MultipleChoice, Choices: []string{"About 2", "About 20", "About 200", "About 2,000"}, Correct: 1,
-			Explain: "Hoffmann et al. (2022): scale parameters and tokens equally, about 20 tokens each. GPT-3 had 1.7; Llama 3 8B had 1,875.",
+			Explain: fmt.Sprintf("Hoffmann et al. (2022): scale parameters and tokens equally, about 20 tokens each "+
+				"(%s wants %s at Chinchilla's budget). GPT-3 had %s; Llama 3 8B had %s.",
+				refit.cite, numTPP(chinD/chinN), tpp("GPT-3"), tpp("Llama 3 8B")),
 		},
 	}
 }

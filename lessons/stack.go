@@ -72,7 +72,7 @@ func NewStack() (*Stack, error) {
 		{Key: "layers", Label: "Layers", Kind: Slider, Min: 1, Max: 128, Step: 1, Format: "%.0f", Default: "12",
 			Help: "how many identical blocks are stacked"},
 		{Key: "heads", Label: "Heads", Kind: Slider, Min: 1, Max: 128, Step: 1, Format: "%.0f", Default: "12",
-			Help: "attention heads per block; each is d_model/heads wide, so heads must divide d_model"},
+			Help: "attention heads per block; here each is d_model/heads wide (GPT's and Llama's convention, not a rule), so heads divide d_model"},
 		{Key: "kv_heads", Label: "KV heads", Kind: Slider, Min: 1, Max: 128, Step: 1, Format: "%.0f", Default: "12",
 			Help: "key/value heads (grouped-query attention): fewer than heads means queries share K and V"},
 		{Key: "ffn", Label: "Feed-fwd", Kind: Choice, Default: string(sim.FFNGELU),
@@ -290,34 +290,106 @@ func (s *Stack) Render(f Frame) string {
 	}
 
 	growth := s.renderGrowth(th, a, p, width)
+	compute := s.renderCompute(th, a, p, width)
 
-	fwd, train := a.FLOPsPerToken(0)
-	n := float64(a.Layers) * float64(p.Block.Matrix)
-	compute := strings.Join([]string{
-		fmt.Sprintf("Per token   forward %s = 2N (%s) + attention (%s, ctx %s)",
-			numSI(fwd, "FLOP"), numShort(2*n), numShort(fwd-2*n), numGroup(int64(a.Context))),
-		fmt.Sprintf("            training %s = 3 × forward ≈ 6N (N = %s block weights)",
-			numSI(train, "FLOP"), numShort(n)),
-		fmt.Sprintf("Weights     %s in bf16 · %s in fp8  %s",
-			numSI(a.WeightBytes(2), "B"), numSI(a.WeightBytes(1), "B"), th.Badge(ui.Computed)),
-	}, "\n")
-	compute = ui.Fit(compute, width, 3)
-
-	// The tower grows into whatever rows the other blocks leave free.
+	// The idea first, then the model it describes, then what it grows with
+	// and costs. Nothing is left out on a short screen: the body scrolls.
+	// The tower grows into whatever rows the rest leaves free, and is
+	// never shorter than the bars beside it.
 	layout := func(towerH int) string {
-		return ui.Stack(height,
-			ui.Block{Text: th.Text.Render(ui.Wrap(stackProse, width)), Optional: true, Priority: 1},
-			ui.Block{Text: strings.Join(head, "\n")},
-			ui.Block{Text: s.renderBreakdown(th, a, p, f.Spot, width, towerH)},
-			ui.Block{Text: growth, Optional: true, Priority: 3},
-			ui.Block{Text: compute, Optional: true, Priority: 2},
+		return ui.Column(
+			th.Text.Render(ui.Wrap(stackProse, width)),
+			strings.Join(head, "\n"),
+			s.renderBreakdown(th, a, p, f.Spot, width, towerH),
+			growth,
+			compute,
 		)
 	}
 	out := layout(len(stackBars()))
 	if slack := height - ui.Lines(out); slack > 0 {
 		out = layout(len(stackBars()) + min(slack, 9))
 	}
-	return ui.Fit(out, width, height)
+	return ui.FitWidth(out, width)
+}
+
+// renderCompute is what one token costs and what the weights weigh. Every
+// matrix a token is multiplied by is counted, the output head included
+// (Kaplan et al.'s 6N leaves it out), and the attention term names the
+// context it assumes. "≈ 6N" is said only where the full count is within
+// sim.SixNTolerance of 6N, with N all the parameters (chapter 4's N);
+// elsewhere the line gives the ratio and what 6N misses.
+func (s *Stack) renderCompute(th *ui.Theme, a sim.Arch, p sim.ParamBreakdown, width int) string {
+	const lead = "Per token   "
+	pad := strings.Repeat(" ", len(lead))
+	tf := a.TokenFLOPs(0)
+	forward := fmt.Sprintf("forward %s = 2 × (%s block + %s head weights) + attention at ctx %s (%s)",
+		numSI(tf.Forward(), "FLOP"), numShort(tf.Blocks/2), numShort(tf.Head/2), numGroup(int64(tf.Context)),
+		flopSum(tf.Blocks, tf.Head, tf.Attention))
+
+	ratio := tf.Over6N(p.Total)
+	train := "training 3 × forward = " + numSI(tf.Training(), "FLOP")
+	all := fmt.Sprintf("N = all %s parameters", numShort(float64(p.Total)))
+	switch {
+	case tf.Near6N(p.Total):
+		train += " ≈ 6N, " + all
+	case ratio > 1:
+		train += fmt.Sprintf(" = %.2f × 6N (%s): 6N leaves out attention, which grows with the context", ratio, all)
+	default:
+		train += fmt.Sprintf(" = %.2f × 6N (%s): 6N also counts the tables a token only looks up", ratio, all)
+	}
+	lines := []string{
+		lead + strings.TrimPrefix(hangWrap(pad, withBadge(forward, th.Badge(ui.Computed), width-len(pad)), width), pad),
+		hangWrap(pad, train, width),
+		fmt.Sprintf("Weights     %s in bf16 · %s in fp8  %s",
+			numSI(a.WeightBytes(2), "B"), numSI(a.WeightBytes(1), "B"), th.Badge(ui.Computed)),
+	}
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
+}
+
+// flopSum writes FLOP counts as one sum in the unit of the largest
+// ("136.9 + 2.1 + 171.8 GFLOP"), so the terms can be compared at a glance.
+func flopSum(parts ...float64) string {
+	top := 0.0
+	for _, x := range parts {
+		top = max(top, x)
+	}
+	units := []string{"", "k", "M", "G", "T", "P", "E"}
+	i := 0
+	for i < len(units)-1 && top >= math.Pow(1000, float64(i+1))*0.9995 {
+		i++
+	}
+	scale := math.Pow(1000, float64(i))
+	terms := make([]string, len(parts))
+	for j, x := range parts {
+		terms[j] = strconv.FormatFloat(x/scale, 'f', 1, 64)
+		if x > 0 && x/scale < 0.05 {
+			terms[j] = "<0.1" // a real term, too small to print, is not zero
+		}
+	}
+	return strings.Join(terms, " + ") + " " + units[i] + "FLOP"
+}
+
+// withBadge appends badge to text's last line when it fits within width
+// there, and on a line of its own otherwise: the badge is never cut.
+func withBadge(text, badge string, width int) string {
+	lines := strings.Split(ui.Wrap(text, max(width, 10)), "\n")
+	last := len(lines) - 1
+	if lipgloss.Width(lines[last])+2+lipgloss.Width(badge) <= width {
+		lines[last] += "  " + badge
+	} else {
+		lines = append(lines, badge)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// hangWrap wraps text to width under a hanging indent: every line starts
+// with pad, so a long sentence continues in its column instead of being cut.
+func hangWrap(pad, text string, width int) string {
+	lines := strings.Split(ui.Wrap(text, max(width-len(pad), 10)), "\n")
+	for i, l := range lines {
+		lines[i] = pad + l
+	}
+	return strings.Join(lines, "\n")
 }
 
 // kvText describes grouped-query attention in words.
@@ -336,12 +408,16 @@ func ffnText(a sim.Arch) string {
 	return fmt.Sprintf("%s (GELU, 4×d)", numGroup(int64(a.FFNDim())))
 }
 
-// stackNotes says where the dials asked for something the formulas cannot
-// build and what was used instead, so a clamped number never looks wrong.
+// stackNotes says where the dials asked for something the chapter's model
+// does not build and what was used instead, so a clamped number never looks
+// wrong. Heads that do not divide d are a choice of this chapter, not of
+// transformers, and the note says so.
 func stackNotes(v Values, a sim.Arch) string {
 	var notes []string
 	if h := v.Int("heads"); h != a.Heads {
-		notes = append(notes, fmt.Sprintf("%d heads do not divide d %d: using %d.", h, a.DModel, a.Heads))
+		notes = append(notes, fmt.Sprintf("%d heads do not divide d %d: using %d. Here each head is d/heads wide, "+
+			"GPT's and Llama's convention, not a rule: Gemma 7B and gpt-oss choose head_dim apart, "+
+			"so heads × head_dim ≠ d.", h, a.DModel, a.Heads))
 	}
 	if kv := v.Int("kv_heads"); kv != a.KVHeads {
 		notes = append(notes, fmt.Sprintf("%d KV heads do not divide %d heads: using %d.", kv, a.Heads, a.KVHeads))
@@ -439,15 +515,22 @@ func (s *Stack) renderGrowth(th *ui.Theme, a sim.Arch, p sim.ParamBreakdown, wid
 	wide.DModel = a.DModel * 2
 	wb := wide.Clamp().Params().Block.Total
 	lines := []string{
-		fmt.Sprintf("Grows with d²:     %s (%s), the weight matrices of %d blocks",
-			numShort(float64(matrix)), pct(matrix), a.Layers),
-		fmt.Sprintf("Grows with vocab:  %s (%s), the embedding table%s",
-			numShort(float64(vocab)), pct(vocab), map[bool]string{true: "", false: " and the output head"}[a.Tied]),
-		fmt.Sprintf("Double d to %s:  one block %s → %s, %s",
-			numGroup(int64(wide.Clamp().DModel)), numGroup(p.Block.Total), numGroup(wb),
-			th.Strong.Render(fmt.Sprintf("×%.2f", float64(wb)/float64(p.Block.Total)))),
+		leadWrap("Grows with d²:     ", fmt.Sprintf("%s (%s), the weight matrices of %d blocks",
+			numShort(float64(matrix)), pct(matrix), a.Layers), width),
+		leadWrap("Grows with vocab:  ", fmt.Sprintf("%s (%s), the embedding table%s",
+			numShort(float64(vocab)), pct(vocab), map[bool]string{true: "", false: " and the output head"}[a.Tied]), width),
+		leadWrap(fmt.Sprintf("Double d to %s:  ", numGroup(int64(wide.Clamp().DModel))),
+			fmt.Sprintf("one block %s → %s, %s", numGroup(p.Block.Total), numGroup(wb),
+				th.Strong.Render(fmt.Sprintf("×%.2f", float64(wb)/float64(p.Block.Total)))), width),
 	}
-	return ui.Fit(strings.Join(lines, "\n"), width, len(lines))
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
+}
+
+// leadWrap writes text after a row label and wraps it under itself, so a
+// narrow body continues the row in its column rather than cutting it.
+func leadWrap(lead, text string, width int) string {
+	pad := strings.Repeat(" ", lipgloss.Width(lead))
+	return lead + strings.TrimPrefix(hangWrap(pad, text, width), pad)
 }
 
 // Polls implements Poller.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"charm.land/lipgloss/v2"
+
 	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/sim"
 )
@@ -89,8 +91,13 @@ func (t *Tokens) Render(f Frame) string {
 	} else {
 		out = t.renderTokens(th, v, width, height)
 	}
-	return ui.Fit(out, width, height)
+	return ui.FitWidth(out, width)
 }
+
+// tokChipRows is the fewest rows of chips the tokens view draws however
+// short the frame: enough to read a sentence's worth of tokens, with the
+// rest counted under them.
+const tokChipRows = 3
 
 const tokensProse = "A model never reads letters. A tokenizer first cuts text into pieces it met " +
 	"often in training, called tokens, and swaps each piece for its number in a fixed " +
@@ -113,56 +120,56 @@ func (t *Tokens) renderTokens(th *ui.Theme, v Values, width, height int) string 
 	for i, tok := range toks {
 		chips[i] = ui.Chip{Text: tok.Visible(showSpace), Sub: fmt.Sprint(tok.ID)}
 	}
-	// Chips get what is left after the fixed lines; each chip row is 2 lines.
 	prose := th.Text.Render(ui.Wrap(tokensProse, width))
-	counts := fmt.Sprintf("%s tokens · %s characters · %s bytes  %s",
-		th.Strong.Render(fmt.Sprint(len(toks))),
-		th.Strong.Render(fmt.Sprint(utf8.RuneCountInString(text))),
-		th.Strong.Render(fmt.Sprint(len(text))),
-		th.Badge(ui.Computed))
 	split := func(word string) (string, string) {
 		toks := tk.Encode(word)
 		pieces := make([]string, len(toks))
 		for i, s := range toks {
 			pieces[i] = "\"" + s.Visible(true) + "\""
 		}
-		n := "1 number"
-		if len(toks) != 1 {
-			n = fmt.Sprintf("%d numbers", len(toks))
-		}
-		return strings.Join(pieces, " + "), n
+		return strings.Join(pieces, " + "), Count(len(toks), "number", "numbers")
 	}
 	alone, aloneN := split("strawberry")
 	spaced, spacedN := split(" strawberry")
 	why := th.Subtle.Render(ui.Wrap(fmt.Sprintf(strawberryProse, alone, aloneN, spaced+", "+spacedN), width))
 
-	fixed := 2 + ui.Lines(counts)
-	if height-fixed-ui.Lines(prose)-ui.Lines(why)-2 >= 2 {
-		fixed += ui.Lines(prose) + ui.Lines(why) + 2
-	} else if height-fixed-ui.Lines(prose)-1 >= 2 {
-		fixed += ui.Lines(prose) + 1
-		why = ""
-	} else {
-		prose, why = "", ""
+	// The chips are the one part that stretches: they get the rows the
+	// prose, the counts and the note leave (each chip row is two lines),
+	// but never fewer than tokChipRows, and the counts say how many more
+	// there are. Everything else is always drawn; the body scrolls.
+	strong := func(n int, one, many string) string {
+		num, noun, _ := strings.Cut(Count(n, one, many), " ")
+		return th.Strong.Render(num) + " " + noun
 	}
-	rows := max(1, (height-fixed)/2)
+	count := func(shown int) string {
+		s := fmt.Sprintf("%s · %s · %s  %s",
+			strong(len(toks), "token", "tokens"),
+			strong(utf8.RuneCountInString(text), "character", "characters"),
+			strong(len(text), "byte", "bytes"),
+			th.Badge(ui.Computed))
+		if shown < len(toks) {
+			s += th.Subtle.Render(fmt.Sprintf("  · %s more not shown", numGroup(int64(len(toks)-shown))))
+		}
+		return ui.Wrap(s, width)
+	}
+	fixed := ui.Lines(prose) + 1 + ui.Lines(count(len(toks))) + 1 + ui.Lines(why)
+	rows := max(tokChipRows, (height-fixed)/2)
 	chipText, shown := th.Chips(chips, width, rows)
 	if len(toks) == 0 {
-		chipText = th.Subtle.Render("(no text: select Text and press enter to type)")
-	} else if shown < len(toks) {
-		counts += th.Subtle.Render(fmt.Sprintf("  · %d more not shown", len(toks)-shown))
+		chipText = th.Subtle.Render(ui.Wrap("(no text: select Text and press enter to type)", width))
 	}
-	return ui.Stack(height,
-		ui.Block{Text: prose, Optional: true, Priority: 2},
-		ui.Block{Text: chipText + "\n" + counts},
-		ui.Block{Text: why, Optional: true, Priority: 1},
-	)
+	return ui.Column(prose, chipText+"\n"+count(shown), why)
 }
 
-const bpeProse = "Byte-pair encoding learns its vocabulary by counting. Start from single " +
-	"characters (· marks where a word ends). Find the pair that sits side by side most " +
-	"often in the corpus, glue it into one new symbol, and repeat. Each merge adds one " +
-	"token to the vocabulary."
+// bpeProse says which BPE the demo is: the original character-level one
+// (sim.TrainBPE), not the byte-level one with a regex pre-split that
+// o200k_base and cl100k_base were trained with (sim.Tokenizer's patterns).
+const bpeProse = "Byte-pair encoding learns its vocabulary by counting: find the pair of symbols " +
+	"that sits side by side most often in the corpus, glue it into one new symbol, repeat. This " +
+	"demo is the original, character-level BPE (Sennrich et al. 2016): each word starts as its " +
+	"characters, · marking its end. o200k_base and cl100k_base are byte-level: they start from " +
+	"the 256 byte values, after a regular expression splits text into words (with their leading " +
+	"space), numbers of up to three digits, and punctuation."
 
 // bpeSymbol shows a BPE symbol with the end-of-word marker as one cell.
 func bpeSymbol(s string) string { return strings.ReplaceAll(s, sim.EndOfWord, "·") }
@@ -171,32 +178,56 @@ func (t *Tokens) renderBPE(th *ui.Theme, v Values, width, height int) string {
 	n := min(max(v.Int("merges"), 0), t.bpe.Len())
 	prose := th.Text.Render(ui.Wrap(bpeProse, width))
 	merges := t.bpe.Merges()[:n]
+	status := ui.Wrap(fmt.Sprintf("%s of %d merges learned · vocabulary %s symbols · character-level  %s",
+		th.Strong.Render(fmt.Sprint(n)), t.bpe.Len(), th.Strong.Render(fmt.Sprint(t.bpe.VocabSize(n))), th.Badge(ui.Computed)), width)
 
-	// Left: the merge table, newest last; right: sample words split so far.
-	var split []string
-	split = append(split, th.Header.Render(fmt.Sprintf("Words after %d merges", n)))
+	// Right: sample words split so far. The column is as wide as the
+	// widest split can be, at no merges, when every character is its own
+	// piece (a merge only ever shortens a split), so no word is cut and the
+	// column does not move as the slider does.
+	nameW := 0
 	for _, w := range t.samples {
-		parts := t.bpe.Segment(w, n)
+		nameW = max(nameW, utf8.RuneCountInString(w)+2)
+	}
+	wordLine := func(w string, merges int) (plain, styled string) {
+		parts := t.bpe.Segment(w, merges)
 		shown := make([]string, len(parts))
 		for i, p := range parts {
 			shown[i] = bpeSymbol(p)
 		}
-		split = append(split, fmt.Sprintf("%-13s %s", w, th.Accent.Render(strings.Join(shown, "|")))+
-			th.Subtle.Render(fmt.Sprintf(" %d", len(parts))))
+		name := ui.PadRight(w, nameW)
+		pieces, count := strings.Join(shown, "|"), fmt.Sprintf(" %d", len(parts))
+		return name + pieces + count, name + th.Accent.Render(pieces) + th.Subtle.Render(count)
 	}
-	status := fmt.Sprintf("%s of %d merges learned · vocabulary %s symbols  %s",
-		th.Strong.Render(fmt.Sprint(n)), t.bpe.Len(), th.Strong.Render(fmt.Sprint(t.bpe.VocabSize(n))), th.Badge(ui.Computed))
+	header := "Words after " + Count(n, "merge", "merges")
+	words := []string{th.Header.Render(header)}
+	wordsW := lipgloss.Width("Words after " + Count(t.bpe.Len(), "merge", "merges"))
+	for _, w := range t.samples {
+		widest, _ := wordLine(w, 0)
+		wordsW = max(wordsW, lipgloss.Width(widest))
+		_, styled := wordLine(w, n)
+		words = append(words, styled)
+	}
 
+	// Left: the merge table, newest last. It is the part that stretches:
+	// the rows the prose and the status leave, but never fewer than the
+	// words beside it, the earlier merges counted on one line.
+	const gap, minTableW = 2, 28
+	sideBySide := width >= wordsW+gap+minTableW
+	tableW := width
+	if sideBySide {
+		tableW = min(width-wordsW-gap, width/2)
+	}
 	var table []string
-	table = append(table, th.Header.Render("Merge table (most frequent pair first)"))
-	tableRows := max(3, height-ui.Lines(prose)-4)
+	table = append(table, th.Header.Render(ui.Wrap("Merges (most frequent pair first)", tableW)))
+	slots := max(len(t.samples), height-ui.Lines(prose)-1-ui.Lines(status)-1-ui.Lines(table[0]))
 	if n == 0 {
-		table = append(table, th.Subtle.Render("no merges yet: every word is single characters"))
+		table = append(table, th.Subtle.Render(ui.Wrap("no merges yet: every word is single characters", tableW)))
 	}
 	start := 0
-	if n > tableRows-1 {
-		start = n - (tableRows - 2)
-		table = append(table, th.Subtle.Render(fmt.Sprintf("  … %d earlier merges", start)))
+	if n > slots {
+		start = n - (slots - 1)
+		table = append(table, th.Subtle.Render(fmt.Sprintf("  … %s", Count(start, "earlier merge", "earlier merges"))))
 	}
 	for i := start; i < n; i++ {
 		m := merges[i]
@@ -204,22 +235,17 @@ func (t *Tokens) renderBPE(th *ui.Theme, v Values, width, height int) string {
 		if i == n-1 {
 			rule = th.Focus.Render(rule)
 		}
-		table = append(table, rule+th.Subtle.Render(fmt.Sprintf("  ×%d", m.Count)))
+		table = append(table, ui.Wrap(rule+th.Subtle.Render(fmt.Sprintf("  ×%d", m.Count)), tableW))
 	}
 	var grid string
-	if width >= 76 {
-		lw := width / 2
-		left := ui.Fit(strings.Join(table, "\n"), lw-1, tableRows+1)
-		right := ui.Fit(strings.Join(split, "\n"), width-lw, tableRows+1)
-		grid = joinColumns(left, right, lw)
+	if sideBySide {
+		grid = joinColumns(strings.Join(table, "\n"), strings.Join(words, "\n"), tableW+gap)
 	} else {
-		grid = strings.Join(split, "\n") + "\n\n" + strings.Join(table, "\n")
+		// Too narrow for both: the words, then the table, each wrapped
+		// rather than cut.
+		grid = ui.Wrap(strings.Join(words, "\n"), width) + "\n\n" + strings.Join(table, "\n")
 	}
-	return ui.Stack(height,
-		ui.Block{Text: prose, Optional: true, Priority: 1},
-		ui.Block{Text: status},
-		ui.Block{Text: grid},
-	)
+	return ui.Column(prose, status, grid)
 }
 
 // joinColumns puts right beside left, padding left to leftWidth cells.
@@ -242,7 +268,7 @@ func joinColumns(left, right string, leftWidth int) string {
 }
 
 // Polls implements Poller: questions whose answers the real tokenizer and the
-// BPE trainer compute.
+// BPE trainer compute, each open only while its view is on screen.
 func (t *Tokens) Polls(v Values) []Poll {
 	v = Normalize(t.controls, v)
 	tk := t.tokenizers[v["encoding"]]
@@ -262,17 +288,18 @@ func (t *Tokens) Polls(v Values) []Poll {
 		correct = 3
 	}
 	text := v["text"]
+	chars := Count(utf8.RuneCountInString(text), "character", "characters")
 	polls := []Poll{
 		{
 			ID:       "strawberry",
 			Question: fmt.Sprintf("How many tokens does %s make of \"strawberry\"?", tk.Encoding()),
-			Kind:     MultipleChoice, Choices: choices, Correct: correct,
+			Kind:     MultipleChoice, Choices: choices, Correct: correct, When: "view=tokens",
 			Explain: "Common words are one token; rarer ones are split into pieces the model has to learn to spell.",
 		},
 		{
 			ID:       "count",
-			Question: fmt.Sprintf("How many %s tokens is the text on screen (%d characters)?", tk.Encoding(), utf8.RuneCountInString(text)),
-			Kind:     Estimate, Truth: float64(len(tk.Encode(text))), Unit: "tokens",
+			Question: fmt.Sprintf("How many %s tokens is the text on screen (%s)?", tk.Encoding(), chars),
+			Kind:     Estimate, Truth: float64(len(tk.Encode(text))), Unit: "tokens", When: "view=tokens",
 			Explain: "English runs about 4 characters per token; code, numbers and other scripts cost more.",
 		},
 	}
@@ -291,9 +318,9 @@ func (t *Tokens) Polls(v Values) []Poll {
 		polls = append(polls, Poll{
 			ID:       "firstmerge",
 			Question: "Which symbol does BPE create first on our corpus?",
-			Kind:     MultipleChoice, Choices: uniq, Correct: 0,
-			Explain: fmt.Sprintf("%s + %s is the most frequent adjacent pair (%d times), so it is merged first.",
-				bpeSymbol(m.Left), bpeSymbol(m.Right), m.Count),
+			Kind:     MultipleChoice, Choices: uniq, Correct: 0, When: "view=bpe",
+			Explain: fmt.Sprintf("%s + %s is the most frequent adjacent pair (%s), so it is merged first.",
+				bpeSymbol(m.Left), bpeSymbol(m.Right), Count(m.Count, "time", "times")),
 		})
 	}
 	return polls

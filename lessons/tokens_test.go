@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -100,4 +101,65 @@ func TestTokensViews(t *testing.T) {
 	checkFitsEverywhere(t, "tokens-bpe", l, bpe)
 	long := Defaults(l.Controls()).With("text", strings.Repeat("東京🍓 tokens\t\n", 150))
 	checkFitsEverywhere(t, "tokens-long", l, long)
+}
+
+// The BPE view says which BPE it is: the trainer starts from characters and
+// drops everything between words (sim.TrainBPE, as in Sennrich et al.
+// 2016), while o200k_base and cl100k_base start from the 256 byte values
+// after a regex pre-split (sim's tokenizer patterns, \p{N}{1,3} for
+// numbers); the screen must not pass the one off as the other.
+func TestBPEViewSaysCharacterLevel(t *testing.T) {
+	l := chapter(t, "tokens")
+	v := Defaults(l.Controls()).With("view", "bpe")
+	for _, size := range [][2]int{{80, 17}, {120, 40}} {
+		out := flat(renderPlain(l, v, size[0], size[1], ""))
+		for _, want := range []string{"character-level BPE (Sennrich et al. 2016)", "o200k_base and cl100k_base are byte-level",
+			"256 byte values", "regular expression", "· character-level"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%dx%d BPE view lacks %q:\n%s", size[0], size[1], want, out)
+			}
+		}
+	}
+}
+
+// The real-tokenizer questions are offered while the real tokenizer is on
+// screen, and the BPE one while BPE is.
+func TestTokensPollsNameTheirView(t *testing.T) {
+	l := chapter(t, "tokens")
+	checkPollWhens(t, l, map[string]string{"strawberry": "view=tokens", "count": "view=tokens", "firstmerge": "view=bpe"})
+}
+
+// A count of one reads in the singular.
+func TestTokensCountsOne(t *testing.T) {
+	l := chapter(t, "tokens")
+	d := Defaults(l.Controls())
+	one := screen(l, d.With("text", "a"), 80, 24)
+	siWant(t, "one-letter text", one, "1 token · 1 character · 1 byte")
+	bpe := screen(l, d.With("view", "bpe").With("merges", "1"), 80, 24)
+	siWant(t, "one merge", flat(bpe), "Words after 1 merge ")
+	if q := l.(Poller).Polls(d.With("text", "a")); !strings.Contains(q[1].Question, "(1 character)") {
+		t.Errorf("count poll: %q", q[1].Question)
+	}
+}
+
+// No word of the BPE view's word column is cut at 80 columns: the column
+// is as wide as the widest split, at no merges, and the merge table wraps
+// beside it instead.
+func TestBPEWordsAreNotCut(t *testing.T) {
+	l := chapter(t, "tokens")
+	bpe := l.(*Tokens).bpe
+	for _, merges := range []int{0, 1, 60, 300} {
+		for _, w := range []int{80, 100} {
+			out := screen(l, Defaults(l.Controls()).With("view", "bpe").With("merges", fmt.Sprint(merges)), w, 24)
+			for _, word := range []string{"unbelievable", "strawberry", "tokenizer"} {
+				parts := bpe.Segment(word, merges)
+				for i, p := range parts {
+					parts[i] = bpeSymbol(p)
+				}
+				if want := fmt.Sprintf("%s %s %d", word, strings.Join(parts, "|"), len(parts)); !strings.Contains(flat(out), want) {
+					t.Errorf("%d merges at %d columns lacks %q:\n%s", merges, w, want, out)
+				}
+			}
+		}
+	}
 }

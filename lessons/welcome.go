@@ -49,10 +49,14 @@ const welScreen = "On every chapter the figures come first; the controls sit bes
 const welClass = "An instructor leads and everyone follows. Change a chapter or a control and " +
 	"you are exploring on your own."
 
-// Render implements Lesson.
+// Render implements Lesson. In class the keys come in two sections,
+// getting around and the classroom's own; taken alone (f.Solo) there is no
+// instructor to follow and no poll to answer, so only the getting-around
+// keys are shown, across the whole width. Nothing is left out on a short
+// screen: the body scrolls.
 func (w *Welcome) Render(f Frame) string {
-	th, width, height := f.Theme, f.Width, f.Height
-	if width < 20 || height < 1 {
+	th, width := f.Theme, f.Width
+	if width < 20 || f.Height < 1 {
 		return ""
 	}
 	intro := th.Text.Render(siWrap(welIntro, width))
@@ -62,6 +66,7 @@ func (w *Welcome) Render(f Frame) string {
 		{"n  p", "next / previous chapter"},
 		{"0–9", "jump to a chapter"},
 		{"t", "contents"},
+		{"pgdn", "scroll a long chapter"},
 		{"↑  ↓", "choose a control (tab too)"},
 		{"←  →", "change it (shift: 10 steps)"},
 		{"enter", "edit text, esc when done"},
@@ -73,29 +78,29 @@ func (w *Welcome) Render(f Frame) string {
 		{"1–9", "answer a poll, while one is open"},
 		{"0–9", "or type an estimate, then enter"},
 	}
-	colW := width
-	two := width >= 76
-	if two {
-		colW = (width - 3) / 2
-	}
-	left := w.section(th, "Getting around", "", nav, colW, f.Spot == "keys")
-	right := w.section(th, "In class", welClass, class, colW, f.Spot == "classroom")
 	var keys string
-	if two {
-		keys = joinColumns(left, right, colW+3)
-	} else {
-		keys = left + "\n\n" + right
+	switch {
+	case f.Solo && width >= 76:
+		// Alone, the getting-around keys have the width to themselves: two
+		// columns under one heading, so the page is shorter than in class.
+		colW := (width - 3) / 2
+		half := (len(nav) + 1) / 2
+		keys = w.heading(th, "Getting around", f.Spot == "keys") + "\n" +
+			joinColumns(w.keyRows(th, nav[:half], colW), w.keyRows(th, nav[half:], colW), colW+3)
+	case f.Solo:
+		keys = w.section(th, "Getting around", "", nav, width, f.Spot == "keys")
+	case width >= 76:
+		colW := (width - 3) / 2
+		keys = joinColumns(w.section(th, "Getting around", "", nav, colW, f.Spot == "keys"),
+			w.section(th, "In class", welClass, class, colW, f.Spot == "classroom"), colW+3)
+	default:
+		keys = ui.Column(w.section(th, "Getting around", "", nav, width, f.Spot == "keys"),
+			w.section(th, "In class", welClass, class, width, f.Spot == "classroom"))
 	}
 	badges := w.badges(th, width, f.Spot == "badges")
 	screen := th.Subtle.Render(siWrap(welScreen, width))
 
-	return ui.Fit(ui.Stack(height,
-		ui.Block{Text: intro, Optional: true, Priority: 1},
-		ui.Block{Text: route, Optional: true, Priority: 0},
-		ui.Block{Text: keys},
-		ui.Block{Text: badges, Optional: true, Priority: 2},
-		ui.Block{Text: screen, Optional: true, Priority: -1},
-	), width, height)
+	return ui.FitWidth(ui.Column(intro, route, keys, badges, screen), width)
 }
 
 // route lists the stops in as many columns as fit.
@@ -119,25 +124,37 @@ func (w *Welcome) route(th *ui.Theme, width int) string {
 		}
 		lines = append(lines, strings.TrimRight(b.String(), " "))
 	}
-	return ui.Fit(strings.Join(lines, "\n"), width, rows)
+	return ui.FitWidth(strings.Join(lines, "\n"), width)
 }
 
 // section is a heading, optional prose, and a key table, colW wide.
 func (w *Welcome) section(th *ui.Theme, title, prose string, keys []welKey, colW int, spot bool) string {
+	lines := []string{w.heading(th, title, spot)}
+	if prose != "" {
+		lines = append(lines, th.Text.Render(siWrap(prose, colW)))
+	}
+	return strings.Join(append(lines, w.keyRows(th, keys, colW)), "\n")
+}
+
+// heading is a section's title, marked when the instructor points at it.
+func (w *Welcome) heading(th *ui.Theme, title string, spot bool) string {
 	head := th.Header.Render(title)
 	if spot {
 		head = th.Focus.Render("▶ ") + head
 	}
-	lines := []string{head}
-	if prose != "" {
-		lines = append(lines, th.Text.Render(siWrap(prose, colW)))
-	}
+	return head
+}
+
+// keyRows is a key table colW wide: each key, then what it does.
+func (w *Welcome) keyRows(th *ui.Theme, keys []welKey, colW int) string {
 	keyW := 0
 	for _, k := range keys {
 		keyW = max(keyW, lipgloss.Width(k.key))
 	}
-	for _, k := range keys {
-		lines = append(lines, ui.Fit(th.Key.Render(ui.PadRight(k.key, keyW))+"  "+k.what, colW, 1))
+	lines := make([]string, len(keys))
+	for i, k := range keys {
+		// A narrow column wraps what a key does under itself, not cut.
+		lines[i] = leadWrap(th.Key.Render(ui.PadRight(k.key, keyW))+"  ", k.what, colW)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -147,11 +164,14 @@ func (w *Welcome) badges(th *ui.Theme, width int, spot bool) string {
 	if spot {
 		head = th.Focus.Render("▶ ") + head
 	}
+	// The estimate's example is one the tour shows (chapter 4's GPU-years
+	// at an assumed utilisation), not a number no screen backs up: nobody
+	// has published a GPT-5-class model's size.
 	lines := []string{
 		head,
-		ui.Fit(th.Badge(ui.Computed)+" an exact formula, or the real tokenizer", width, 1),
-		ui.Fit(th.Badge(ui.Illustrative)+" a hand-set toy; the arithmetic on it is real", width, 1),
-		ui.Fit(th.Badge(ui.Estimate)+" an informed guess, such as a GPT-5-class model's size", width, 1),
+		ui.Wrap(th.Badge(ui.Computed)+" an exact formula, or the real tokenizer", width),
+		ui.Wrap(th.Badge(ui.Illustrative)+" a hand-set toy; the arithmetic on it is real", width),
+		ui.Wrap(th.Badge(ui.Estimate)+" an informed guess, such as GPU-years at an assumed utilisation", width),
 	}
 	return strings.Join(lines, "\n")
 }

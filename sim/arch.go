@@ -65,7 +65,11 @@ type Arch struct {
 	DModel int
 	// Layers is the number of identical blocks.
 	Layers int
-	// Heads is the number of query heads; head_dim = DModel / Heads.
+	// Heads is the number of query heads. Each is DModel / Heads wide here,
+	// which is GPT's and Llama's convention, not a law of the architecture:
+	// Gemma 7B runs 16 heads of 256 on d = 3072 and gpt-oss 64 heads of 64
+	// on d = 2880, with Q and output projections of d × (heads·head_dim).
+	// Arch does not model such a split.
 	Heads int
 	// KVHeads is the number of key/value heads (grouped-query attention);
 	// 0 means one per query head, as in GPT-2.
@@ -132,11 +136,12 @@ func ArchPresets() []Arch {
 
 // Clamp returns a copy with every field forced into a range where the
 // arithmetic is defined: all sizes at least 1, Heads a divisor of DModel (so
-// head_dim is a whole number), KVHeads a divisor of Heads (so query heads
-// share key/value heads evenly), unknown kinds replaced by the GPT-2 choice.
-// Divisibility is repaired by lowering the head count to the nearest
-// divisor, never by changing DModel, because d is the number the user is
-// steering. Clamp is idempotent.
+// head_dim = DModel / Heads is a whole number: the convention Arch follows,
+// see Heads), KVHeads a divisor of Heads (so query heads share key/value
+// heads evenly), unknown kinds replaced by the GPT-2 choice. Divisibility is
+// repaired by lowering the head count to the nearest divisor, never by
+// changing DModel, because d is the number the user is steering. Clamp is
+// idempotent.
 func (a Arch) Clamp() Arch {
 	a.DModel = clampIntTo(a.DModel, 1, archMaxDModel)
 	a.Layers = clampIntTo(a.Layers, 1, archMaxLayers)
@@ -169,7 +174,8 @@ func (a Arch) Clamp() Arch {
 	return a
 }
 
-// HeadDim returns the width of one attention head, DModel / Heads after Clamp.
+// HeadDim returns the width of one attention head, DModel / Heads after
+// Clamp (the convention described at Heads).
 func (a Arch) HeadDim() int {
 	a = a.Clamp()
 	return a.DModel / a.Heads
@@ -306,27 +312,88 @@ func (a Arch) Params() ParamBreakdown {
 	return p
 }
 
-// FLOPsPerToken estimates the compute to process one token with ctx tokens
-// of context, following Kaplan et al. (2020) Table 1 exactly:
+// FLOPsPerToken is the compute to process one token with ctx tokens of
+// context in Kaplan et al.'s (2020) convention, Table 1 exactly:
 //
 //	forward  = 2·N + 2·n_layer·n_ctx·d_attn
 //	training = 3·forward   (the backward pass costs about twice the forward)
 //
-// N is the non-embedding weight-matrix count, Layers·Block.Matrix. Like
-// Kaplan's total it leaves out biases, norms, nonlinearities, the embedding
-// lookup and the unembedding (2·d·Vocab), which are sub-leading for large
-// models. d_attn = Heads·HeadDim = DModel. ctx ≤ 0 means the model's own
-// Context; ctx is otherwise clamped to [1, 2^24].
+// N is Kaplan's non-embedding weight-matrix count, Layers·Block.Matrix. The
+// convention leaves out biases, norms, nonlinearities, the embedding lookup
+// and the output head's 2·d·Vocab; TokenFLOPs counts the head as well.
+// d_attn = Heads·HeadDim = DModel. ctx ≤ 0 means the model's own Context;
+// ctx is otherwise clamped to [1, 2^24].
 func (a Arch) FLOPsPerToken(ctx int) (forward, training float64) {
+	t := a.TokenFLOPs(ctx)
+	forward = t.Blocks + t.Attention
+	return forward, 3 * forward
+}
+
+// SixNTolerance is how far the full count may sit from 6·N before a screen
+// stops writing "≈ 6N": 10%, the share Brown et al. (2020, Appendix D)
+// allow for the attention they leave out of GPT-3's 6·N·D.
+const SixNTolerance = 0.10
+
+// TokenFLOPs is the forward compute of one token split by where it goes,
+// every weight-matrix multiply counted (one multiply and one add per
+// weight). Biases, norms and nonlinearities are left out: they grow with d,
+// not d², and are sub-leading (Kaplan et al. 2020, section 2.1).
+type TokenFLOPs struct {
+	// Context is the sequence length the attention term assumes: the token
+	// is one of a full Context-token training sequence.
+	Context int
+	// Blocks is 2·N with N = Layers·Block.Matrix, the blocks' weight
+	// matrices (Kaplan's non-embedding N).
+	Blocks float64
+	// Head is the output head, 2·d·Vocab, counted tied or not: a tied head
+	// is stored once but every token is still multiplied by it. Kaplan et
+	// al. (2020) list it in Table 1 ("De-embed") and leave it out of C.
+	Head float64
+	// Attention is Kaplan's 2·n_layer·n_ctx·d_attn: at position t the
+	// scores QKᵀ and the mix of values cost 4·t·d per layer, and the causal
+	// mask makes t average n_ctx/2 over a full sequence.
+	Attention float64
+}
+
+// Forward is the whole forward pass of one token.
+func (t TokenFLOPs) Forward() float64 { return t.Blocks + t.Head + t.Attention }
+
+// Training is three forward passes' worth: the backward pass computes
+// gradients for both activations and weights, about twice the forward
+// (Kaplan et al. 2020, section 2.1).
+func (t TokenFLOPs) Training() float64 { return 3 * t.Forward() }
+
+// Over6N is Training over 6·n: 1 when the "6 FLOPs per parameter per token"
+// rule is exact for a model of n parameters, above 1 when attention (left
+// out of 6N) weighs in, below 1 when n counts tables a token only looks up
+// (an untied embedding, learned positions). n < 1 counts as 1.
+func (t TokenFLOPs) Over6N(n int64) float64 {
+	return t.Training() / (6 * float64(max(n, 1)))
+}
+
+// Near6N says whether Over6N(n) is within SixNTolerance of 1, that is
+// whether "training ≈ 6N" is a fair sentence for this model and context.
+func (t TokenFLOPs) Near6N(n int64) bool {
+	r := t.Over6N(n)
+	return r >= 1-SixNTolerance && r <= 1+SixNTolerance
+}
+
+// TokenFLOPs counts the forward compute of one token in a ctx-token
+// sequence. ctx ≤ 0 means the model's own Context; ctx is otherwise
+// clamped to [1, 2^24].
+func (a Arch) TokenFLOPs(ctx int) TokenFLOPs {
 	a = a.Clamp()
 	if ctx <= 0 {
 		ctx = a.Context
 	}
 	ctx = clampIntTo(ctx, 1, archMaxContext)
-	n := float64(a.Layers) * float64(a.Params().Block.Matrix)
-	attn := 2 * float64(a.Layers) * float64(ctx) * float64(a.DModel)
-	forward = 2*n + attn
-	return forward, 3 * forward
+	d := float64(a.DModel)
+	return TokenFLOPs{
+		Context:   ctx,
+		Blocks:    2 * float64(a.Layers) * float64(a.Params().Block.Matrix),
+		Head:      2 * d * float64(a.Vocab),
+		Attention: 2 * float64(a.Layers) * float64(ctx) * d,
+	}
 }
 
 // WeightBytes returns the memory the weights alone occupy at bytesPerParam

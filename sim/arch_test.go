@@ -240,6 +240,109 @@ func TestArchGPT3TrainingCompute(t *testing.T) {
 	}
 }
 
+// TokenFLOPs splits the forward pass into the terms of Kaplan et al. 2020,
+// Table 1: 2N for the blocks' weight matrices, "De-embed" 2·d_model·n_vocab
+// for the output head (which Kaplan's C_forward leaves out) and
+// 2·n_layer·n_ctx·d_attn for attention. GPT-2 small at n_ctx 1024:
+// 169,869,312 + 77,194,752 + 18,874,368 = 265,938,432 FLOPs.
+func TestArchTokenFLOPsKaplanTerms(t *testing.T) {
+	for _, a := range ArchPresets() {
+		d, L, V := float64(a.DModel), float64(a.Layers), float64(a.Vocab)
+		tf := a.TokenFLOPs(0)
+		if tf.Context != a.Context {
+			t.Errorf("%s: ctx 0 gave context %d, want the model's %d", a.Name, tf.Context, a.Context)
+		}
+		if tf.Blocks != 2*L*float64(a.Params().Block.Matrix) || tf.Head != 2*d*V ||
+			tf.Attention != 2*L*float64(a.Context)*d {
+			t.Errorf("%s: terms %+v", a.Name, tf)
+		}
+		if tf.Forward() != tf.Blocks+tf.Head+tf.Attention || tf.Training() != 3*tf.Forward() {
+			t.Errorf("%s: forward %v training %v", a.Name, tf.Forward(), tf.Training())
+		}
+		fwd, train := a.FLOPsPerToken(0)
+		if fwd != tf.Blocks+tf.Attention || train != 3*fwd {
+			t.Errorf("%s: Kaplan's convention %v should be TokenFLOPs without the head", a.Name, fwd)
+		}
+	}
+	tf := mustPreset(t, "GPT-2 small").TokenFLOPs(1024)
+	if tf.Blocks != 169_869_312 || tf.Head != 77_194_752 || tf.Attention != 18_874_368 || tf.Forward() != 265_938_432 {
+		t.Errorf("GPT-2 small at 1024: %+v, forward %v", tf, tf.Forward())
+	}
+	for _, bad := range []int{-5, 0} {
+		if got := mustPreset(t, "GPT-2 small").TokenFLOPs(bad).Context; got != 1024 {
+			t.Errorf("TokenFLOPs(%d) assumed context %d, want the model's 1024", bad, got)
+		}
+	}
+	if got := mustPreset(t, "GPT-2 small").TokenFLOPs(1 << 40).Context; got != 1<<24 {
+		t.Errorf("TokenFLOPs(2^40) assumed context %d, want the 2^24 clamp", got)
+	}
+}
+
+// PaLM (Chowdhery et al. 2022, Appendix B) counts training attention as
+// 12·L·H·Q·T per token, every query against all T keys. With the causal
+// mask a position attends on average to half the sequence, which is
+// Kaplan's term: three times ours (forward and backward) is exactly half
+// of PaLM's.
+func TestArchAttentionIsHalfPaLMs(t *testing.T) {
+	for _, name := range []string{"GPT-3 175B", "Llama 3.1 70B"} {
+		a := mustPreset(t, name)
+		tf := a.TokenFLOPs(0)
+		palm := 12 * float64(a.Layers) * float64(a.Heads) * float64(a.HeadDim()) * float64(a.Context)
+		if 3*tf.Attention != palm/2 {
+			t.Errorf("%s: training attention %v, want half of PaLM's %v", name, 3*tf.Attention, palm)
+		}
+	}
+}
+
+// Where "training ≈ 6N" holds, with N the model's whole parameter count
+// (the N of chapter 4's C = 6·N·D) and SixNTolerance = 10%, the share Brown
+// et al. 2020 (Appendix D) allow for the attention their 6·N·D leaves out.
+//
+//   - GPT-3 175B at its 2,048-token context (Table 2.1): the full count is
+//     within 2% of 6N, and 300B tokens of it (Table D.1) land within 2% of
+//     the paper's 3.14e23 FLOPs.
+//   - Llama 3.1 70B at 131,072 tokens (max_position_embeddings in
+//     meta-llama/Llama-3.1-70B config.json): attention, 2·80·131072·8192 =
+//     171.8 GFLOP a token, outweighs the blocks' 2N = 136.9 GFLOP, and
+//     training is 2.2 × 6N. At the 8,192-token sequences most of its
+//     pre-training used (Grattafiori et al. 2024, section 3.4) 6N holds.
+//   - An untied table a token only looks up makes 6N too big: a 64-wide
+//     model with a 262,144-token vocabulary has half its parameters in an
+//     embedding that costs no FLOPs.
+func TestArchWhereSixNHolds(t *testing.T) {
+	gpt3 := mustPreset(t, "GPT-3 175B")
+	n := gpt3.Params().Total
+	tf := gpt3.TokenFLOPs(0)
+	if !tf.Near6N(n) || math.Abs(tf.Over6N(n)-1) > 0.02 {
+		t.Errorf("GPT-3: Over6N %.4f, want within 2%%", tf.Over6N(n))
+	}
+	if total := tf.Training() * 300e9; math.Abs(total-3.14e23)/3.14e23 > 0.02 {
+		t.Errorf("GPT-3 full count %.4g, want within 2%% of Table D.1's 3.14e23", total)
+	}
+
+	l70 := mustPreset(t, "Llama 3.1 70B")
+	n = l70.Params().Total
+	long := l70.TokenFLOPs(0)
+	if long.Context != 131072 || long.Attention != 2*80*131072*8192 || long.Attention <= long.Blocks {
+		t.Errorf("Llama 3.1 70B at 131,072: %+v", long)
+	}
+	if long.Near6N(n) || long.Over6N(n) < 2.1 || long.Over6N(n) > 2.3 {
+		t.Errorf("Llama 3.1 70B at 131,072: Over6N %.3f, want about 2.2 and not near", long.Over6N(n))
+	}
+	if short := l70.TokenFLOPs(8192); !short.Near6N(n) {
+		t.Errorf("Llama 3.1 70B at 8,192: Over6N %.3f, want within 10%%", short.Over6N(n))
+	}
+
+	lookup := Arch{DModel: 64, Layers: 1, Heads: 1, Vocab: 262144, Context: 128, Tied: false, Pos: PosRotary, Norm: NormRMS}
+	lt := lookup.TokenFLOPs(0)
+	if r := lt.Over6N(lookup.Params().Total); lt.Near6N(lookup.Params().Total) || r > 0.6 {
+		t.Errorf("untied lookup-heavy model: Over6N %.3f, want about 0.5", r)
+	}
+	if r := lt.Over6N(0); math.IsInf(r, 0) || math.IsNaN(r) {
+		t.Errorf("Over6N(0) = %v, want finite", r)
+	}
+}
+
 func TestArchClampRepairsBadInput(t *testing.T) {
 	cases := []Arch{
 		{},
@@ -308,7 +411,8 @@ func FuzzArch(f *testing.F) {
 		}
 		fwd, train := a.FLOPsPerToken(flopCtx)
 		wb := a.WeightBytes(bpp)
-		for _, v := range []float64{fwd, train, wb} {
+		tf := a.TokenFLOPs(flopCtx)
+		for _, v := range []float64{fwd, train, wb, tf.Forward(), tf.Training(), tf.Over6N(p.Total)} {
 			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 				t.Fatalf("bad float %v (fwd %v train %v bytes %v)", v, fwd, train, wb)
 			}

@@ -468,3 +468,39 @@ func FuzzTrainBPE(f *testing.F) {
 		}
 	})
 }
+
+// The trainer is character-level, as in Sennrich et al. (2016), and the
+// real tokenizers are byte-level (GPT-2's byte-level BPE, kept by
+// cl100k_base and o200k_base): the chapter says which is which, and this
+// pins the difference. A two-byte "é" is one starting symbol here, and an
+// emoji is not a symbol at all (it separates words); o200k_base has a token
+// for each of the 256 byte values (IDs 0–255 in tiktoken's rank file), so
+// any text, emoji included, can be spelled.
+func TestBPEIsCharacterLevelNotByteLevel(t *testing.T) {
+	b := TrainBPE("é é é", 1)
+	if got := b.Segment("é", 0); !slices.Equal(got, []string{"é", EndOfWord}) {
+		t.Errorf("é starts as %q, want one character and the end mark", got)
+	}
+	if got := b.VocabSize(0); got != 2 {
+		t.Errorf("vocabulary before merges %d, want 2 (é and </w>), not its 2 bytes", got)
+	}
+	if got := bpeWords("a🍓b"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("the trainer keeps %q of a🍓b; an emoji should separate words", got)
+	}
+	tk, err := NewTokenizer(O200kBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spelled []byte
+	for _, tok := range tk.Encode("🍓") {
+		spelled = append(spelled, tok.Bytes...)
+	}
+	if string(spelled) != "🍓" {
+		t.Errorf("o200k_base spells 🍓 as %q", spelled)
+	}
+	for _, b := range []byte{0x00, 0x41, 0xf0, 0xff} {
+		if toks := tk.Encode(string([]byte{b})); len(toks) != 1 || len(toks[0].Bytes) != 1 || toks[0].Bytes[0] != b {
+			t.Errorf("byte %#02x is not one single-byte token: %v", b, toks)
+		}
+	}
+}

@@ -57,34 +57,71 @@ type KVModel struct {
 	Heads int
 	// KVHeads is the number of key/value heads (equal to Heads for MHA).
 	KVHeads int
-	// HeadDim is the width of one head.
+	// HeadDim is the width of one key head and of one value head (MHA and
+	// GQA; 0 for MLA, whose keys and values differ in width).
 	HeadDim int
 	// LatentDim is MLA's compressed key/value width (kv_lora_rank) and
 	// RopeDim its decoupled rotary key width (qk_rope_head_dim); both 0
 	// for MHA and GQA.
 	LatentDim, RopeDim int
+	// NopeDim (qk_nope_head_dim) and VHeadDim (v_head_dim) are the widths
+	// MLA rebuilds from the latent: one head's key is NopeDim + RopeDim
+	// wide, its value VHeadDim. They size the uncompressed cache MLA
+	// avoids; both 0 for MHA and GQA.
+	NopeDim, VHeadDim int
+	// Context is the longest context the model was trained for, in
+	// tokens: a cache never holds more.
+	Context int
 }
 
 // KVModels returns the presets of the KV-cache view, freshly built.
-// Sources: Llama-2-7B and Meta-Llama-3-70B config.json on the Hugging Face
-// hub (meta-llama); DeepSeek-V3 config.json (deepseek-ai/DeepSeek-V3:
-// num_hidden_layers 61, num_attention_heads 128, kv_lora_rank 512,
-// qk_rope_head_dim 64, v_head_dim 128).
+// Sources, each the model's config.json on the Hugging Face hub:
+// meta-llama/Llama-2-7b-hf (32 layers, 32 heads, 32 key/value heads,
+// hidden 4096, max_position_embeddings 4096); meta-llama/Llama-3.1-70B (80
+// layers, 64 heads, 8 key/value heads, hidden 8192,
+// max_position_embeddings 131072); deepseek-ai/DeepSeek-V3 (61 layers, 128
+// heads, kv_lora_rank 512, qk_rope_head_dim 64, qk_nope_head_dim 128,
+// v_head_dim 128). DeepSeek-V3's context is the 128K of its model card
+// (README, "Context Length 128K"; technical report section 4.3); its
+// max_position_embeddings, 163840, is the YaRN limit (40 × 4096), not a
+// trained length.
 func KVModels() []KVModel {
 	return []KVModel{
-		{Name: "Llama-2-7B", Kind: MHA, Layers: 32, Heads: 32, KVHeads: 32, HeadDim: 128},
-		{Name: "Llama-3-70B", Kind: GQA, Layers: 80, Heads: 64, KVHeads: 8, HeadDim: 128},
-		{Name: "DeepSeek-V3", Kind: MLA, Layers: 61, Heads: 128, KVHeads: 128, HeadDim: 128, LatentDim: 512, RopeDim: 64},
+		{Name: "Llama-2-7B", Kind: MHA, Layers: 32, Heads: 32, KVHeads: 32, HeadDim: 128, Context: 4096},
+		{Name: "Llama-3.1-70B", Kind: GQA, Layers: 80, Heads: 64, KVHeads: 8, HeadDim: 128, Context: 131072},
+		{Name: "DeepSeek-V3", Kind: MLA, Layers: 61, Heads: 128, KVHeads: 128,
+			LatentDim: 512, RopeDim: 64, NopeDim: 128, VHeadDim: 128, Context: 131072},
 	}
 }
 
 // clamp returns the model with every size in [0, 2^16], so products of them
-// stay exact in int64.
+// stay exact in int64, and its context in [0, 2^24].
 func (m KVModel) clamp() KVModel {
-	for _, p := range []*int{&m.Layers, &m.Heads, &m.KVHeads, &m.HeadDim, &m.LatentDim, &m.RopeDim} {
+	for _, p := range []*int{&m.Layers, &m.Heads, &m.KVHeads, &m.HeadDim, &m.LatentDim, &m.RopeDim, &m.NopeDim, &m.VHeadDim} {
 		*p = clampIntTo(*p, 0, 1<<16)
 	}
+	m.Context = clampIntTo(m.Context, 0, infMaxTokens)
 	return m
+}
+
+// KeyDim is the width of one head's full key: HeadDim, or for MLA the
+// rebuilt NopeDim part plus the rotary RopeDim part (128 + 64 = 192 for
+// DeepSeek-V3).
+func (m KVModel) KeyDim() int {
+	m = m.clamp()
+	if m.Kind == MLA {
+		return m.NopeDim + m.RopeDim
+	}
+	return m.HeadDim
+}
+
+// ValueDim is the width of one head's value: HeadDim, or VHeadDim for MLA.
+func (m KVModel) ValueDim() int {
+	m = m.clamp()
+	if m.Kind == MLA {
+		return m.VHeadDim
+	}
+	return m.HeadDim
 }
 
 // ElementsPerToken is how many numbers one token adds to the cache, summed
@@ -100,11 +137,14 @@ func (m KVModel) ElementsPerToken() int64 {
 }
 
 // MHAElementsPerToken is what the same model would cache with full
-// multi-head attention, 2 × layers × heads × head dim: the baseline that GQA
-// and MLA shrink.
+// multi-head attention, every query head keeping its own key and value:
+// layers × heads × (key width + value width), which is 2 × layers × heads ×
+// head dim when keys and values are equally wide. It is the baseline GQA and
+// MLA shrink; for MLA it is the keys and values the latent stands in for
+// (DeepSeek-V3: 61 × 128 × (192 + 128)).
 func (m KVModel) MHAElementsPerToken() int64 {
 	m = m.clamp()
-	return 2 * int64(m.Layers) * int64(m.Heads) * int64(m.HeadDim)
+	return int64(m.Layers) * int64(m.Heads) * int64(m.KeyDim()+m.ValueDim())
 }
 
 // KVCacheBytes is the cache for batch sequences of tokens each at
@@ -126,15 +166,19 @@ func KVCacheBytes(m KVModel, tokens, batch int, bytesPerElem float64) float64 {
 // an empty context, with and without a KV cache, using Kaplan et al.'s
 // per-token forward cost 2N + 2·layers·ctx·d (Arch.FLOPsPerToken).
 //
-// With the cache, step t runs one new token against t cached positions:
+// With the cache, step t runs one new token against t cached positions,
+// 2N for the weights plus 2·L·t·d of attention, so
 //
-//	Σ_t (2N + 2·L·t·d) = 2N·n + L·d·n(n+1)            (∝ n: linear)
+//	Σ_t (2N + 2·L·t·d) = 2N·n + L·d·n(n+1)
 //
-// Without it, step t re-runs all t tokens of the prefix:
+// is linear in n while the weights dominate and quadratic once attention
+// does (see DecodeAttentionShare and DecodeCrossover). Without it, step t
+// re-runs all t tokens of the prefix:
 //
-//	Σ_t Σ_{j≤t} (2N + 2·L·j·d) = N·n(n+1) + L·d·n(n+1)(n+2)/3   (∝ n²)
+//	Σ_t Σ_{j≤t} (2N + 2·L·j·d) = N·n(n+1) + L·d·n(n+1)(n+2)/3
 //
-// n is clamped to [0, 2^24].
+// quadratic in the weights' term and cubic in attention's. n is clamped to
+// [0, 2^24].
 func DecodeFLOPs(a Arch, n int) (cached, uncached float64) {
 	a = a.Clamp()
 	n = clampIntTo(n, 0, infMaxTokens)
@@ -143,6 +187,87 @@ func DecodeFLOPs(a Arch, n int) (cached, uncached float64) {
 	cached = 2*N*x + L*d*x*(x+1)
 	uncached = N*x*(x+1) + L*d*x*(x+1)*(x+2)/3
 	return cached, uncached
+}
+
+// DecodeStepFLOPs splits the forward cost of one cached decoding step that
+// attends over t tokens (Arch.FLOPsPerToken at ctx = t) into the weights'
+// 2N, the same at every step, and attention's 2·L·t·d, which grows with t.
+// t is clamped to [0, 2^24].
+func DecodeStepFLOPs(a Arch, t int) (weights, attention float64) {
+	a = a.Clamp()
+	t = clampIntTo(t, 0, infMaxTokens)
+	N := float64(a.Layers) * float64(a.Params().Block.Matrix)
+	return 2 * N, 2 * float64(a.Layers) * float64(t) * float64(a.DModel)
+}
+
+// DecodeAttentionShare is the part of DecodeFLOPs' cached work that is
+// attention over the cache, L·d·n(n+1) / (2N·n + L·d·n(n+1)): how far the
+// total is from linear in n. It is 0 for n = 0; n is clamped to [0, 2^24].
+func DecodeAttentionShare(a Arch, n int) float64 {
+	a = a.Clamp()
+	n = clampIntTo(n, 0, infMaxTokens)
+	cached, _ := DecodeFLOPs(a, n)
+	if cached <= 0 {
+		return 0
+	}
+	L, d, x := float64(a.Layers), float64(a.DModel), float64(n)
+	return L * d * x * (x + 1) / cached
+}
+
+// DecodeCrossover is the context length at which one cached decoding step
+// spends as much on attention over the cache (2·L·ctx·d) as on the weights
+// (2N): ctx = N / (L·d). Below it a token costs about 2N whatever the
+// context; above it attention leads and a token's cost grows with the
+// context. For a standard block, N ≈ 12·L·d², so the crossover sits near
+// 12·d: Kaplan et al. 2020 (section 2.1) note the context term is small
+// while d_model > n_ctx / 12.
+func DecodeCrossover(a Arch) float64 {
+	a = a.Clamp()
+	N := float64(a.Layers) * float64(a.Params().Block.Matrix)
+	return N / (float64(a.Layers) * float64(a.DModel))
+}
+
+// H100HBMBytesPerSec is one H100 SXM's memory bandwidth, 3.35 TB/s of HBM3
+// (NVIDIA H100 Tensor Core GPU datasheet). With H100BF16DenseFLOPS it sets
+// the GPU's roofline ridge: about 295 FLOPs per byte read.
+const H100HBMBytesPerSec = 3.35e12
+
+// BatchLimits says how long decoding a batch costs about what decoding one
+// sequence does. A decoding step reads every weight once, whatever the
+// batch, and does only 2 FLOPs per weight per sequence, so at small batches
+// its time is the weight reading, shared by every slot. That ends when
+// something else outgrows the weight reading: the slots' KV caches, read
+// in full every step, or the arithmetic.
+type BatchLimits struct {
+	// WeightBytes is what a step reads for the weights: every parameter
+	// but the input embedding, a lookup that reads one row per token.
+	WeightBytes float64
+	// KVTokens is the number of cached tokens, summed over the batch, whose
+	// keys and values take as many bytes as WeightBytes.
+	KVTokens float64
+	// ComputeBatch is the batch at which the step's 2 FLOPs per weight per
+	// sequence take as long at the peak FLOP rate as reading the weights at
+	// the memory bandwidth: the roofline's ridge point, in sequences.
+	ComputeBatch float64
+}
+
+// DecodeBatchLimits works out BatchLimits for the model a with the cache of
+// kv, everything stored at bytesPerElem bytes per number (2 for bf16), on a
+// GPU doing peakFLOPS with bytesPerSec of memory bandwidth. It is a
+// roofline estimate: it ignores attention's own arithmetic and any overlap
+// of reading with computing. bytesPerElem is clamped to [1/8, 16], the rates
+// to [1, 1e21] (NaN counts as the H100's).
+func DecodeBatchLimits(a Arch, kv KVModel, bytesPerElem, peakFLOPS, bytesPerSec float64) BatchLimits {
+	b := clampFloatNaN(bytesPerElem, 0.125, infMaxBytesElem, 2)
+	peak := clampFloatNaN(peakFLOPS, 1, 1e21, H100BF16DenseFLOPS)
+	bw := clampFloatNaN(bytesPerSec, 1, 1e21, H100HBMBytesPerSec)
+	p := a.Params()
+	read := float64(p.Total-p.Embedding) * b
+	out := BatchLimits{WeightBytes: read, ComputeBatch: peak * b / (2 * bw)}
+	if perToken := float64(kv.ElementsPerToken()) * b; perToken > 0 {
+		out.KVTokens = read / perToken
+	}
+	return out
 }
 
 // SpecExpectedTokens is the expected number of tokens one target pass
@@ -377,7 +502,10 @@ type MoEModel struct {
 	// DenseFFN is the feed-forward hidden width of a dense layer.
 	DenseFFN int
 	// ExpertFFN is the hidden width of one expert (a SwiGLU MLP: three
-	// d × hidden matrices).
+	// d × hidden matrices). Mixtral's experts are each as wide as the
+	// dense FFN of Mistral 7B (Mistral7BFFNHidden); fine-grained MoEs such
+	// as DeepSeek-V3 use many narrower ones (2048 against its dense
+	// layers' 18432).
 	ExpertFFN int
 	// Experts is the number of routed experts per MoE layer, Shared the
 	// number of always-on shared experts and TopK how many routed experts
@@ -389,6 +517,16 @@ type MoEModel struct {
 	// Norms is the norm parameters of one layer.
 	Norms int64
 }
+
+// Mistral7BFFNHidden is the feed-forward hidden width of Mistral 7B, the
+// dense model Mixtral 8x7B shares its architecture with (Jiang et al. 2023,
+// "Mistral 7B", Table 1: hidden_dim 14336; mistralai/Mistral-7B-v0.1
+// config.json: intermediate_size 14336, hidden_size 4096). Each of
+// Mixtral's experts is a feed-forward network of this size: "Mixtral has
+// the same architecture as Mistral 7B, with the difference that each layer
+// is composed of 8 feedforward blocks" (Jiang et al. 2024, "Mixtral of
+// Experts", section 2, Table 1: hidden_dim 14336).
+const Mistral7BFFNHidden = 14336
 
 // MoEPresets returns the mixtures of experts the chapter compares, freshly
 // built from their configs. Sources: Mixtral-8x7B-v0.1 config.json
@@ -441,6 +579,25 @@ type MoEParams struct {
 	Experts int64
 	// PerExpert is one expert's parameters.
 	PerExpert int64
+}
+
+// Computing is the parameters one token computes with: Active without the
+// input embedding, since looking up a row of a table is no arithmetic. The
+// output head stays: it is a d × vocab matrix product. DeepSeek-V3's
+// "36.6B activated (including 0.9B for the output Head)" counts this way;
+// Mixtral's "12.9B active" counts the embedding too.
+func (p MoEParams) Computing() int64 { return max(p.Active-p.Embedding, 0) }
+
+// FLOPsPerToken is the forward arithmetic of one token, 2 FLOPs (a multiply
+// and an add) per parameter it computes with: Kaplan et al. 2020's C ≈ 2N
+// (Table 1), which leaves out attention over the context, 2·layers·ctx·d,
+// small beside it at short contexts.
+func (p MoEParams) FLOPsPerToken() float64 { return 2 * float64(p.Computing()) }
+
+// FLOPsPerTokenAllExperts is what a token would cost if it ran through every
+// expert: 2 FLOPs per stored parameter but the input embedding.
+func (p MoEParams) FLOPsPerTokenAllExperts() float64 {
+	return 2 * float64(max(p.Total-p.Embedding, 0))
 }
 
 // Params counts the model's parameters. Sizes are clamped to [0, 2^20] and

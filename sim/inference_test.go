@@ -22,7 +22,7 @@ func kvModel(t *testing.T, name string) KVModel {
 
 // TestKVCacheBytes checks the cache formula on the presets' configs
 // (Hugging Face config.json of meta-llama/Llama-2-7b-hf and
-// meta-llama/Meta-Llama-3-70B; deepseek-ai/DeepSeek-V3 config.json).
+// meta-llama/Llama-3.1-70B; deepseek-ai/DeepSeek-V3 config.json).
 func TestKVCacheBytes(t *testing.T) {
 	// Llama-2-7B, full MHA: 2 × 32 layers × 32 heads × 128 × 2 bytes =
 	// 512 KiB per token, so its 4,096-token context is exactly 2 GiB.
@@ -33,11 +33,14 @@ func TestKVCacheBytes(t *testing.T) {
 	if got := KVCacheBytes(l2, 4096, 1, 2); got != 2*gib {
 		t.Errorf("Llama-2-7B at 4,096 tokens: %.0f bytes, want 2 GiB", got)
 	}
-	// Llama-3-70B, GQA with 8 KV heads: 2 × 80 × 8 × 128 × 2 = 320 KiB
+	if l2.MHAElementsPerToken() != l2.ElementsPerToken() {
+		t.Error("Llama-2-7B is MHA: its cache is its own MHA baseline")
+	}
+	// Llama-3.1-70B, GQA with 8 KV heads: 2 × 80 × 8 × 128 × 2 = 320 KiB
 	// per token; a 128K context is 40 GiB, 8× less than with 64 KV heads.
-	l3 := kvModel(t, "Llama-3-70B")
+	l3 := kvModel(t, "Llama-3.1-70B")
 	if got := KVCacheBytes(l3, 131072, 1, 2); got != 40*gib {
-		t.Errorf("Llama-3-70B at 128K: %.0f bytes, want 40 GiB", got)
+		t.Errorf("Llama-3.1-70B at 128K: %.0f bytes, want 40 GiB", got)
 	}
 	if r := l3.MHAElementsPerToken() / l3.ElementsPerToken(); r != 8 {
 		t.Errorf("GQA saving %d×, want 64/8 = 8×", r)
@@ -52,6 +55,21 @@ func TestKVCacheBytes(t *testing.T) {
 	}
 	if got := KVCacheBytes(ds, 131072, 1, 2); got != 35_136*2*131072 {
 		t.Errorf("DeepSeek-V3 at 128K: %.0f bytes", got)
+	}
+	// Uncompressed, each of its 128 heads would cache a key of
+	// qk_nope_head_dim + qk_rope_head_dim = 128 + 64 = 192 numbers and a
+	// value of v_head_dim = 128 (config.json; DeepSeek-V2, Liu et al. 2024,
+	// section 2.1.3: the full key concatenates the compressed and the
+	// decoupled rotary parts): 61 × 128 × 320 = 2,498,560 per token, 71×
+	// the latent cache.
+	if ds.KeyDim() != 192 || ds.ValueDim() != 128 {
+		t.Errorf("DeepSeek-V3 key %d, value %d wide; want 192 and 128", ds.KeyDim(), ds.ValueDim())
+	}
+	if got := ds.MHAElementsPerToken(); got != 61*128*(192+128) {
+		t.Errorf("DeepSeek-V3 uncompressed: %d numbers per token, want 61·128·320 = 2,498,560", got)
+	}
+	if r := float64(ds.MHAElementsPerToken()) / float64(ds.ElementsPerToken()); math.Abs(r-71.11) > 0.01 {
+		t.Errorf("MLA saving %.2f×, want 2,498,560 / 35,136 = 71.11×", r)
 	}
 	// Batch scales linearly.
 	if KVCacheBytes(l3, 8192, 16, 2) != 16*KVCacheBytes(l3, 8192, 1, 2) {
@@ -69,6 +87,33 @@ func TestKVCacheBytes(t *testing.T) {
 	if got := (KVModel{Layers: -3, KVHeads: 1 << 40, HeadDim: 5}).ElementsPerToken(); got != 0 {
 		t.Errorf("negative layers gave %d", got)
 	}
+}
+
+// TestKVContexts checks each preset's context window against its config
+// (max_position_embeddings: 4096 in meta-llama/Llama-2-7b-hf, 131072 in
+// meta-llama/Llama-3.1-70B; DeepSeek-V3's model card: "Context Length 128K")
+// and that the Llama presets agree with the stack chapter's architectures.
+func TestKVContexts(t *testing.T) {
+	for name, want := range map[string]int{"Llama-2-7B": 4096, "Llama-3.1-70B": 131072, "DeepSeek-V3": 131072} {
+		if got := kvModel(t, name).Context; got != want {
+			t.Errorf("%s context %d, want %d", name, got, want)
+		}
+	}
+	for kv, arch := range map[string]string{"Llama-2-7B": "Llama 2 7B", "Llama-3.1-70B": "Llama 3.1 70B"} {
+		m, a := kvModel(t, kv), mustArch(t, arch)
+		if m.Layers != a.Layers || m.Heads != a.Heads || m.KVHeads != a.KVHeads || m.HeadDim != a.HeadDim() || m.Context != a.Context {
+			t.Errorf("%s %+v disagrees with the %s architecture %+v", kv, m, arch, a)
+		}
+	}
+}
+
+func mustArch(t *testing.T, name string) Arch {
+	t.Helper()
+	a, ok := ArchPreset(name)
+	if !ok {
+		t.Fatalf("no architecture %q", name)
+	}
+	return a
 }
 
 // TestDecodeFLOPs checks the closed forms against summing Kaplan et al.'s
@@ -99,6 +144,90 @@ func TestDecodeFLOPs(t *testing.T) {
 	}
 	if r := u2 / u1; r < 3.9 || r > 4.3 {
 		t.Errorf("uncached cost grew %.2f× when n doubled", r)
+	}
+}
+
+// TestDecodeAttention checks when the cached cost is linear in n. Kaplan et
+// al. 2020 (section 2.1, Table 1): a token costs 2N + 2·n_layer·n_ctx·d, and
+// the context term is small while d_model > n_ctx / 12; with N ≈ 12·L·d² the
+// two terms meet at n_ctx = N / (L·d) ≈ 12·d.
+func TestDecodeAttention(t *testing.T) {
+	a := mustArch(t, "Llama 2 7B")
+	x := DecodeCrossover(a)
+	// N = 32 × (4·4096² + 3·4096·11008) = 6,476,005,376; / (32 × 4096).
+	if want := 6_476_005_376.0 / (32 * 4096); math.Abs(x-want) > 1e-9 {
+		t.Errorf("Llama 2 7B crossover %.1f tokens, want %.1f", x, want)
+	}
+	if r := x / (12 * 4096); math.Abs(r-1) > 0.01 {
+		t.Errorf("Llama 2 7B crossover is %.3f × 12·d, want within 1%% of Kaplan's 12·d", r)
+	}
+	// At the crossover one step's attention equals its weights' cost.
+	f, _ := a.FLOPsPerToken(int(math.Round(x)))
+	if r := f / (4 * 6_476_005_376.0); math.Abs(r-1) > 1e-4 {
+		t.Errorf("at the crossover a token costs %.4f × 4N, want 2N + 2N", r)
+	}
+	// A step's split adds up to Kaplan's per-token cost.
+	for _, ctx := range []int{1, 4096, 49410} {
+		w, at := DecodeStepFLOPs(a, ctx)
+		f, _ := a.FLOPsPerToken(ctx)
+		if w != 2*6_476_005_376.0 || math.Abs(w+at-f) > 1e-6*f {
+			t.Errorf("ctx %d: weights %.6g + attention %.6g, want %.6g in all", ctx, w, at, f)
+		}
+	}
+	// The attention share of the cached work: L·d·n(n+1) / (2N·n + L·d·n(n+1)).
+	for _, n := range []int{1, 1024, 4096, 1 << 20} {
+		c, _ := DecodeFLOPs(a, n)
+		want := 131072 * float64(n) * float64(n+1) / c
+		if got := DecodeAttentionShare(a, n); math.Abs(got-want) > 1e-12 {
+			t.Errorf("n=%d: attention share %v, want %v", n, got, want)
+		}
+	}
+	// Small within the window (about 1% at 1,024 tokens), most of it far
+	// past the crossover.
+	if s := DecodeAttentionShare(a, 1024); s < 0.009 || s > 0.012 {
+		t.Errorf("attention share at 1,024 tokens %.4f, want about 1%%", s)
+	}
+	if s := DecodeAttentionShare(a, 1<<20); s < 0.9 {
+		t.Errorf("attention share at 1M tokens %.3f, want most of the work", s)
+	}
+	if DecodeAttentionShare(a, 0) != 0 || DecodeAttentionShare(a, -5) != 0 {
+		t.Error("no tokens, no attention")
+	}
+}
+
+// TestDecodeBatchLimits checks the roofline limits of batching. The ridge
+// uses the H100 SXM datasheet's 989.4 TFLOP/s dense BF16 and 3.35 TB/s
+// HBM3: 295 FLOPs per byte, so with bf16 weights (2 FLOPs per 2-byte weight
+// per sequence) about 295 sequences. The weights are Llama 2 7B's
+// (Llama-2-7b-hf config.json: 6,738,415,616 parameters, of which the
+// 32,000 × 4,096 input embedding is a lookup), against its 512 KiB of
+// cache per token.
+func TestDecodeBatchLimits(t *testing.T) {
+	a, kv := mustArch(t, "Llama 2 7B"), kvModel(t, "Llama-2-7B")
+	if p := a.Params(); p.Total != 6_738_415_616 {
+		t.Fatalf("Llama 2 7B has %d parameters, want 6,738,415,616", p.Total)
+	}
+	l := DecodeBatchLimits(a, kv, 2, H100BF16DenseFLOPS, H100HBMBytesPerSec)
+	if want := 2 * float64(6_738_415_616-32_000*4096); l.WeightBytes != want {
+		t.Errorf("weights read %.0f bytes, want %.0f", l.WeightBytes, want)
+	}
+	if want := l.WeightBytes / 524_288; math.Abs(l.KVTokens-want) > 1e-9 || math.Abs(l.KVTokens-25_205.0) > 0.1 {
+		t.Errorf("KV tokens matching the weights %.1f, want 25,205.0", l.KVTokens)
+	}
+	if math.Abs(l.ComputeBatch-989.4/3.35) > 1e-9 || math.Abs(l.ComputeBatch-295.3) > 0.1 {
+		t.Errorf("compute-bound from %.2f sequences, want 295.3", l.ComputeBatch)
+	}
+	// fp8 weights halve the bytes and so the batch the ridge allows.
+	if l8 := DecodeBatchLimits(a, kv, 1, H100BF16DenseFLOPS, H100HBMBytesPerSec); math.Abs(2*l8.ComputeBatch-l.ComputeBatch) > 1e-9 {
+		t.Errorf("fp8 ridge %.2f, want half of %.2f", l8.ComputeBatch, l.ComputeBatch)
+	}
+	for _, x := range []float64{math.NaN(), -1, 0, math.Inf(1)} {
+		l := DecodeBatchLimits(a, KVModel{}, x, x, x)
+		for _, v := range []float64{l.WeightBytes, l.KVTokens, l.ComputeBatch} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				t.Errorf("odd input %v gave %+v", x, l)
+			}
+		}
 	}
 }
 
@@ -299,6 +428,31 @@ func TestMoEParams(t *testing.T) {
 	if ds.PerExpert != 3*7168*2048 {
 		t.Errorf("DeepSeek-V3 expert = %d", ds.PerExpert)
 	}
+	// What a token computes with leaves out the input embedding, as
+	// DeepSeek's 36.6B does; Mixtral's 12.9B counts its 32,000 × 4,096
+	// table, so without it 12.75B. Kaplan et al. 2020 (Table 1): 2 FLOPs
+	// per parameter per token.
+	near("DeepSeek-V3 computing", ds.Computing(), 36.6e9, 0.002)
+	if mix.Computing() != mix.Active-32000*4096 {
+		t.Errorf("Mixtral computes with %d, want %d", mix.Computing(), mix.Active-32000*4096)
+	}
+	if ds.FLOPsPerToken() != 2*float64(ds.Computing()) || math.Abs(ds.FLOPsPerToken()/73.2e9-1) > 0.002 {
+		t.Errorf("DeepSeek-V3 forward %.4g FLOPs per token, want 2 × 36.6B", ds.FLOPsPerToken())
+	}
+	if got := ds.FLOPsPerTokenAllExperts(); got != 2*float64(ds.Total-ds.Embedding) {
+		t.Errorf("DeepSeek-V3 with every expert %.4g FLOPs", got)
+	}
+	// Mixtral's experts are Mistral 7B's feed-forward network (Jiang et al.
+	// 2024, section 2 and Table 1; Mistral 7B, Jiang et al. 2023, Table 1:
+	// hidden_dim 14336); DeepSeek-V3's are fine-grained, a ninth of its
+	// dense layers' width (config.json: moe_intermediate_size 2048,
+	// intermediate_size 18432).
+	if ps[0].ExpertFFN != Mistral7BFFNHidden || Mistral7BFFNHidden != 14336 || mix.PerExpert != 3*4096*14336 {
+		t.Errorf("Mixtral expert width %d, want Mistral 7B's 14336", ps[0].ExpertFFN)
+	}
+	if ps[1].DenseFFN != 9*ps[1].ExpertFFN {
+		t.Errorf("DeepSeek-V3 dense FFN %d, experts %d: want 9×", ps[1].DenseFFN, ps[1].ExpertFFN)
+	}
 	// Odd configs stay finite and ordered.
 	for _, m := range []MoEModel{{}, {Layers: -1, Experts: -5, TopK: 9}, {Layers: 1 << 30, DModel: 1 << 30, Experts: 1 << 30, TopK: 1 << 30, Attention: -7}} {
 		p := m.Params()
@@ -371,6 +525,21 @@ func FuzzInference(f *testing.F) {
 		cached, uncached := DecodeFLOPs(a, n)
 		bad("cached", cached)
 		bad("uncached", uncached)
+		if s := DecodeAttentionShare(a, n); s > 1 {
+			t.Fatalf("attention share %v", s)
+		} else {
+			bad("DecodeAttentionShare", s)
+		}
+		bad("DecodeCrossover", DecodeCrossover(a))
+		w, at := DecodeStepFLOPs(a, n)
+		bad("DecodeStepFLOPs weights", w)
+		bad("DecodeStepFLOPs attention", at)
+		mla := KVModel{Kind: MLA, Layers: tokens, Heads: batch, LatentDim: k, RopeDim: n, NopeDim: slots, VHeadDim: k}
+		bad("MHAElementsPerToken", float64(mla.MHAElementsPerToken()))
+		l := DecodeBatchLimits(a, mla, bytes, alpha, c)
+		bad("WeightBytes", l.WeightBytes)
+		bad("KVTokens", l.KVTokens)
+		bad("ComputeBatch", l.ComputeBatch)
 		bad("SpecExpectedTokens", SpecExpectedTokens(alpha, k))
 		bad("SpecSpeedup", SpecSpeedup(alpha, k, c))
 		for _, p := range SimulateSpeculative(alpha, k, min(max(n, 0), 2000), seed) {
@@ -391,8 +560,10 @@ func FuzzInference(f *testing.F) {
 			}
 		}
 		p := MoEModel{Layers: tokens, DenseLayers: batch, DModel: k, Vocab: n, Experts: slots, TopK: k, ExpertFFN: n, Attention: int64(tokens)}.Params()
-		if p.Active < 0 || p.Active > p.Total {
+		if p.Active < 0 || p.Active > p.Total || p.Computing() > p.Active {
 			t.Fatalf("MoE params %+v", p)
 		}
+		bad("FLOPsPerToken", p.FLOPsPerToken())
+		bad("FLOPsPerTokenAllExperts", p.FLOPsPerTokenAllExperts())
 	})
 }

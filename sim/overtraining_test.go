@@ -9,7 +9,13 @@ import (
 // compute-optimal (N, D) of Hoffmann et al. 2022 equation 4 (with the
 // equation-10 constants) is found again from its own loss.
 func TestOptimalAtLossInvertsOptimal(t *testing.T) {
-	c := ChinchillaFit()
+	for _, c := range []Chinchilla{ChinchillaRefit(), ChinchillaFit()} {
+		optimalAtLossInvertsOptimal(t, c)
+	}
+}
+
+func optimalAtLossInvertsOptimal(t *testing.T, c Chinchilla) {
+	t.Helper()
 	for _, C := range []float64{1e18, 1e20, 5.76e23, 3.8e25, 1e27} {
 		n, d := c.Optimal(C)
 		gn, gd, ok := c.OptimalAtLoss(c.Loss(n, d))
@@ -26,8 +32,15 @@ func TestOptimalAtLossInvertsOptimal(t *testing.T) {
 // search along the iso-loss curve (D solved from L for each N) must not
 // beat the closed form.
 func TestOptimalAtLossMatchesBruteForce(t *testing.T) {
-	c := ChinchillaFit()
-	for _, L := range []float64{3.0, 2.2, 2.0, 1.9, 1.8} {
+	for _, c := range []Chinchilla{ChinchillaRefit(), ChinchillaFit()} {
+		optimalAtLossMatchesBruteForce(t, c)
+	}
+}
+
+func optimalAtLossMatchesBruteForce(t *testing.T, c Chinchilla) {
+	t.Helper()
+	// Losses above each law's E (1.8172 for the refit, 1.69 as printed).
+	for _, L := range []float64{3.0, 2.2, 2.0, 1.9, c.E + 0.05} {
 		n, d, ok := c.OptimalAtLoss(L)
 		if !ok {
 			t.Fatalf("L=%v unreachable", L)
@@ -68,7 +81,8 @@ func TestOptimalAtLossUnreachable(t *testing.T) {
 	}
 }
 
-// The trade the scaling chapter describes, on published runs.
+// The trade the scaling chapter describes, on published runs, with the
+// constants Hoffmann et al. printed (ChinchillaFit).
 //
 //   - Llama 3 8B: 8B parameters on 15T tokens (Meta, "Introducing Meta
 //     Llama 3", 2024, which notes the Chinchilla-optimal data for an 8B
@@ -110,5 +124,29 @@ func TestCompareToOptimalPublishedRuns(t *testing.T) {
 				t.Errorf("CompareToOptimal(%v, %v) = %+v", in[0], in[1], r)
 			}
 		}
+	}
+}
+
+// With the refit (Besiroglu et al. 2024), Chinchilla is on the frontier:
+// its equal-loss optimum is within 10% of it in size and within 1% in
+// training compute; GPT-3 (174.6B on 300B tokens, Brown et al. 2020 Table
+// D.1) is oversized: under-trained.
+func TestCompareToOptimalRefit(t *testing.T) {
+	c := ChinchillaRefit()
+	chin := c.CompareToOptimal(70e9, 1.4e12)
+	if chin.TrainRatio > 1.01 || chin.ServeRatio < 0.9 || chin.ServeRatio > 1.1 {
+		t.Errorf("Chinchilla under the refit: %+v, want on the frontier", chin)
+	}
+	llama := c.CompareToOptimal(8_030_261_248, 15e12)
+	if !(llama.TrainRatio > 1.5 && llama.ServeRatio < 0.5) {
+		t.Errorf("Llama 3 8B under the refit: %+v, want over-trained", llama)
+	}
+	gpt3 := c.CompareToOptimal(174_604_259_328, 300e9)
+	if !(gpt3.TrainRatio > 1.25 && gpt3.ServeRatio > 1) {
+		t.Errorf("GPT-3 under the refit: %+v, want under-trained", gpt3)
+	}
+	gopher := c.CompareToOptimal(280e9, 300e9)
+	if !(gopher.ServeRatio > 1 && gopher.TrainRatio > 1) || c.Loss(70e9, 1.4e12) >= gopher.Loss {
+		t.Errorf("Gopher under the refit: %+v, want oversized and above Chinchilla's loss", gopher)
 	}
 }

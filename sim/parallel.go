@@ -141,6 +141,48 @@ func Layouts3D() []Layout {
 	return out
 }
 
+// PublishedSplit is how a published frontier training run spread its model
+// over GPUs: the degree of each kind of parallelism it used, 1 for a kind
+// it did not use, 0 for a degree the source does not state.
+type PublishedSplit struct {
+	// Model and GPU name the run; GPUs is how many it used.
+	Model, GPU string
+	GPUs       int
+	// TP, CP, PP and DP are the tensor, context (sequence), pipeline and
+	// data-parallel degrees. CP splits each sequence across GPUs, for long
+	// contexts.
+	TP, CP, PP, DP int
+	// EP is expert parallelism, for a mixture of experts: each MoE layer's
+	// experts spread over EP GPUs. It runs across the data-parallel ranks,
+	// so it is not a factor of GPUs.
+	EP int
+	// Sharding is how the data-parallel ranks share the training state
+	// ("FSDP": weights, gradients and optimizer state; "ZeRO-1": the
+	// optimizer state only).
+	Sharding string
+	// SeqLen is the sequence length the split was used for, in tokens.
+	SeqLen int
+}
+
+// PublishedSplits lists how two frontier models were actually trained,
+// to set beside the 16-GPU toy: neither is plain DP × PP × TP.
+//
+//   - Llama 3 405B (Dubey et al. 2024, "The Llama 3 Herd of Models",
+//     §3.3.2 and Table 4) used 4D parallelism: tensor, context, pipeline and
+//     FSDP data parallelism, TP 8 × CP 1 × PP 16 × DP 64 on 8,192 H100s for
+//     8,192-token sequences, and CP 16 (DP 8) on 16,384 H100s for the
+//     131,072-token stage.
+//   - DeepSeek-V3 (DeepSeek-AI 2024, technical report §3.2) used 16-way
+//     pipeline, 64-way expert parallelism spanning 8 nodes and ZeRO-1 data
+//     parallelism on 2,048 H800s, and no tensor parallelism.
+func PublishedSplits() []PublishedSplit {
+	return []PublishedSplit{
+		{Model: "Llama 3 405B", GPU: "H100", GPUs: 8192, TP: 8, CP: 1, PP: 16, DP: 64, EP: 1, Sharding: "FSDP", SeqLen: 8192},
+		{Model: "Llama 3 405B", GPU: "H100", GPUs: 16384, TP: 8, CP: 16, PP: 16, DP: 8, EP: 1, Sharding: "FSDP", SeqLen: 131072},
+		{Model: "DeepSeek-V3", GPU: "H800", GPUs: 2048, TP: 1, CP: 1, PP: 16, DP: 0, EP: 64, Sharding: "ZeRO-1"},
+	}
+}
+
 // LayoutFor returns the layout of mode; pp and tp matter only for Mode3D,
 // where they are rounded down to powers of two, TP is kept within a node,
 // PP·TP within the cluster, and DP fills the rest. An unknown mode is data

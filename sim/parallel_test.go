@@ -398,3 +398,37 @@ func FuzzPipelineTimeline(f *testing.F) {
 		}
 	})
 }
+
+// The published splits are the papers' own figures. Llama 3 (Dubey et al.
+// 2024, §3.3.2, Table 4): "4D parallelism" with TP 8, CP 1, PP 16 on 8,192
+// GPUs at sequence length 8,192, and TP 8, CP 16, PP 16 on 16,384 GPUs at
+// 131,072; the DP column is what fills the GPUs, 64 and 8. DeepSeek-V3
+// technical report (§3.2): 16-way PP, 64-way EP spanning 8 nodes, ZeRO-1 DP
+// on 2,048 H800 GPUs, without tensor parallelism.
+func TestPublishedSplits(t *testing.T) {
+	ss := PublishedSplits()
+	if len(ss) != 3 {
+		t.Fatalf("%d splits", len(ss))
+	}
+	for _, s := range ss[:2] {
+		if s.Model != "Llama 3 405B" || s.TP != 8 || s.PP != 16 || s.Sharding != "FSDP" {
+			t.Errorf("Llama 3 split %+v", s)
+		}
+		if got := s.TP * s.CP * s.PP * s.DP; got != s.GPUs {
+			t.Errorf("%s at %d tokens: TP×CP×PP×DP = %d, want %d GPUs", s.Model, s.SeqLen, got, s.GPUs)
+		}
+	}
+	if a, b := ss[0], ss[1]; a.GPUs != 8192 || a.CP != 1 || a.DP != 64 || a.SeqLen != 8192 ||
+		b.GPUs != 16384 || b.CP != 16 || b.DP != 8 || b.SeqLen != 131072 {
+		t.Errorf("Llama 3 Table 4 rows: %+v, %+v", a, b)
+	}
+	d := ss[2]
+	if d.Model != "DeepSeek-V3" || d.GPUs != 2048 || d.GPU != "H800" || d.PP != 16 || d.EP != 64 || d.TP != 1 || d.Sharding != "ZeRO-1" {
+		t.Errorf("DeepSeek-V3 split %+v", d)
+	}
+	// 16-way PP on 2,048 GPUs without TP or CP leaves 128 ranks a stage,
+	// which 64-way EP divides: the report's degrees are consistent.
+	if r := d.GPUs / (d.PP * d.TP * d.CP); r%d.EP != 0 {
+		t.Errorf("%d ranks a stage, not a multiple of EP %d", r, d.EP)
+	}
+}

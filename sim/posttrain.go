@@ -330,3 +330,126 @@ func VerifierRun(p float64, n int, seed uint64) []bool {
 	}
 	return out
 }
+
+// Reasoning RL with GRPO (Group Relative Policy Optimization; Shao et al.
+// 2024, "DeepSeekMath", §4.1): for each problem the policy samples a group
+// of G answers, a verifier rewards each 1 (right) or 0 (wrong), and each
+// answer is scored against its own group instead of against a learned value
+// model. pass@k above is a test-time figure, the chance that best-of-k with
+// a verifier finds a right answer; what training moves is p itself, the
+// chance that one answer is right (pass@1).
+
+// grpoMaxSteps caps GRPOToy's run.
+const grpoMaxSteps = 1000
+
+// GroupAdvantages is GRPO's outcome-supervision advantage for each answer in
+// one group (DeepSeekMath §4.1.2): Â_i = (r_i − mean(r)) / std(r), given to
+// every token of answer i. std is the group's standard deviation over its G
+// members (the population form; implementations that divide by G − 1 scale
+// every advantage by the same √((G−1)/G)). When every reward is equal, all
+// right or all wrong, std is 0 and every advantage is 0: the group carries
+// no learning signal, whatever its rewards. NaN and infinite rewards count
+// as 0; an empty group gives an empty slice.
+func GroupAdvantages(rewards []float64) []float64 {
+	out := make([]float64, len(rewards))
+	if len(rewards) == 0 {
+		return out
+	}
+	r := make([]float64, len(rewards))
+	mean := 0.0
+	for i, x := range rewards {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			x = 0
+		}
+		r[i] = x
+		mean += x
+	}
+	mean /= float64(len(r))
+	variance := 0.0
+	for _, x := range r {
+		variance += (x - mean) * (x - mean)
+	}
+	std := math.Sqrt(variance / float64(len(r)))
+	// Equal rewards leave only rounding noise in std: no signal.
+	if std <= 1e-12*max(1, math.Abs(mean)) {
+		return out
+	}
+	for i, x := range r {
+		out[i] = (x - mean) / std
+	}
+	return out
+}
+
+// GroupSignalChance is the chance that a group of g answers, each right
+// with probability p, holds at least one right and one wrong answer, so
+// that GRPO's advantages are not all zero: 1 − p^g − (1 − p)^g. A problem
+// the policy almost never solves, or almost always does, mostly teaches
+// nothing. p is clamped to [0, 1]; g < 2 gives 0.
+func GroupSignalChance(p float64, g int) float64 {
+	if g < 2 {
+		return 0
+	}
+	p = clampFloatNaN(p, 0, 1, 0)
+	return max(0, 1-math.Pow(p, float64(g))-math.Pow(1-p, float64(g)))
+}
+
+// GRPOStep is one step of GRPOToy.
+type GRPOStep struct {
+	// P is the policy's chance of a right answer when the group was drawn.
+	P float64
+	// Passed is how many of the group's answers the verifier accepted.
+	Passed int
+	// Step is how far the policy's logit moved: η·(1/G)·Σ Â_i·∂log π(o_i)/∂θ.
+	Step float64
+}
+
+// GRPOToy trains the smallest policy there is on one checkable problem: a
+// single logit θ with p = σ(θ), the chance that an answer is right. Each
+// step draws a group of group answers with VerifierRun (step t uses seed
+// seed ^ t·0x9e3779b97f4a7c15, so step 0's group is VerifierRun(p0, group,
+// seed)), scores them with GroupAdvantages and takes one on-policy
+// policy-gradient step of size lr, with no clipping or KL term (at the
+// sampling policy GRPO's ratio is 1 and the clip is inactive):
+//
+//	θ ← θ + lr·(1/G)·Σ_i Â_i·∂log π(o_i)/∂θ,   ∂log p/∂θ = 1 − p,  ∂log(1 − p)/∂θ = −p.
+//
+// With c of G right, that sum works out to exactly the group's reward
+// standard deviation √(c/G·(1 − c/G)), so every mixed group raises p and
+// every all-wrong or all-right group leaves it where it was. It returns the
+// steps taken and p after the last. p0 is clamped to [0.001, 0.999], group
+// to [1, 10000], steps to [0, 1000], and lr to [0, 100] (NaN means 0).
+func GRPOToy(p0 float64, group, steps int, lr float64, seed uint64) ([]GRPOStep, float64) {
+	p := clampFloatNaN(p0, 0.001, 0.999, 0.5)
+	group = clampIntTo(group, 1, verifierMaxRuns)
+	steps = clampIntTo(steps, 0, grpoMaxSteps)
+	lr = clampFloatNaN(lr, 0, 100, 0)
+	theta := math.Log(p / (1 - p))
+	out := make([]GRPOStep, 0, steps)
+	rewards := make([]float64, group)
+	for t := range steps {
+		run := VerifierRun(p, group, seed^(uint64(t)*0x9e3779b97f4a7c15))
+		c := 0
+		for i, ok := range run {
+			rewards[i] = 0
+			if ok {
+				rewards[i] = 1
+				c++
+			}
+		}
+		grad := 0.0
+		for i, a := range GroupAdvantages(rewards) {
+			if run[i] {
+				grad += a * (1 - p)
+			} else {
+				grad -= a * p
+			}
+		}
+		step := lr * grad / float64(group)
+		out = append(out, GRPOStep{P: p, Passed: c, Step: step})
+		if step != 0 { // a group with no signal leaves p exactly as it was
+			theta += step
+			p = 1 / (1 + math.Exp(-theta))
+		}
+	}
+	return out, p
+}

@@ -330,3 +330,140 @@ func FuzzPassAtKUnbiased(f *testing.F) {
 		}
 	})
 }
+
+// GRPO's outcome-supervision advantage, DeepSeekMath (Shao et al. 2024)
+// §4.1.2: "Â_{i,t} = r̃_i = (r_i − mean(r)) / std(r)" over the group's
+// rewards. Worked by hand for a verifier's 0/1 rewards:
+//
+//   - 1 right of 4: mean 1/4, std √(1/4·3/4) = 0.4330, so the right answer
+//     gets (1 − 0.25)/0.4330 = +√3 = 1.7321 and each wrong one
+//     −0.25/0.4330 = −1/√3 = −0.5774;
+//   - 2 right of 16 (the chapter's default group): +√(14/2) = +2.6458 and
+//     −√(2/14) = −0.3780;
+//   - all wrong or all right: std 0, every advantage 0, no signal.
+func TestGroupAdvantages(t *testing.T) {
+	got := GroupAdvantages([]float64{1, 0, 0, 0})
+	want := []float64{math.Sqrt(3), -1 / math.Sqrt(3), -1 / math.Sqrt(3), -1 / math.Sqrt(3)}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("1 of 4: advantage %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	g16 := make([]float64, 16)
+	g16[10], g16[12] = 1, 1
+	a := GroupAdvantages(g16)
+	if math.Abs(a[10]-math.Sqrt(7)) > 1e-12 || math.Abs(a[0]+math.Sqrt(1.0/7)) > 1e-12 {
+		t.Errorf("2 of 16: %v, %v; want +2.6458, −0.3780", a[10], a[0])
+	}
+	// The advantages of a group always sum to 0 and, when there is a
+	// signal, have mean square 1.
+	s, sq := 0.0, 0.0
+	for _, x := range a {
+		s += x
+		sq += x * x
+	}
+	if math.Abs(s) > 1e-12 || math.Abs(sq/16-1) > 1e-12 {
+		t.Errorf("sum %v, mean square %v", s, sq/16)
+	}
+	for _, same := range [][]float64{{0, 0, 0, 0}, {1, 1, 1}, {0.7}, {math.NaN(), 0}} {
+		for i, x := range GroupAdvantages(same) {
+			if x != 0 {
+				t.Errorf("%v: advantage %d = %v, want 0 (no signal)", same, i, x)
+			}
+		}
+	}
+	if len(GroupAdvantages(nil)) != 0 {
+		t.Error("empty group")
+	}
+}
+
+// A group teaches something only if it mixes right and wrong answers:
+// 1 − p^G − (1 − p)^G. For G = 16: p = 0.2 gives 1 − 0.2¹⁶ − 0.8¹⁶ =
+// 0.97185; p = 0.01 gives 1 − 0.99¹⁶ = 0.14854 (to 5 digits).
+func TestGroupSignalChance(t *testing.T) {
+	for _, c := range []struct {
+		p    float64
+		g    int
+		want float64
+	}{{0.2, 16, 0.97185}, {0.01, 16, 0.14854}, {0.5, 2, 0.5}, {0, 16, 0}, {1, 16, 0}, {0.5, 1, 0}} {
+		if got := GroupSignalChance(c.p, c.g); math.Abs(got-c.want) > 5e-6 {
+			t.Errorf("p=%v G=%d: %v, want %v", c.p, c.g, got, c.want)
+		}
+	}
+	// Against counting: the share of groups VerifierRun draws that mix.
+	const runs = 20000
+	mixed := 0
+	for s := range uint64(runs) {
+		c := 0
+		for _, ok := range VerifierRun(0.1, 16, s) {
+			if ok {
+				c++
+			}
+		}
+		if c > 0 && c < 16 {
+			mixed++
+		}
+	}
+	if got, want := float64(mixed)/runs, GroupSignalChance(0.1, 16); math.Abs(got-want) > 0.01 {
+		t.Errorf("sampled share %v, formula %v", got, want)
+	}
+}
+
+// Training moves p, and only mixed groups move it: each step of the toy is
+// the policy gradient with GRPO's advantages, which for 0/1 rewards is
+// exactly the group's reward standard deviation times the learning rate.
+func TestGRPOToy(t *testing.T) {
+	steps, final := GRPOToy(0.2, 16, 40, 0.5, 1)
+	if len(steps) != 40 {
+		t.Fatalf("%d steps", len(steps))
+	}
+	if steps[0].P != 0.2 {
+		t.Errorf("starts at %v", steps[0].P)
+	}
+	// Step 0's group is the one VerifierRun(0.2, 16, 1) draws.
+	c := 0
+	for _, ok := range VerifierRun(0.2, 16, 1) {
+		if ok {
+			c++
+		}
+	}
+	if steps[0].Passed != c {
+		t.Errorf("first group %d passes, VerifierRun %d", steps[0].Passed, c)
+	}
+	for i, s := range steps {
+		q := float64(s.Passed) / 16
+		if want := 0.5 * math.Sqrt(q*(1-q)); math.Abs(s.Step-want) > 1e-12 {
+			t.Errorf("step %d: %d of 16 passed, moved %v, want lr·std = %v", i, s.Passed, s.Step, want)
+		}
+		if i > 0 && s.P < steps[i-1].P {
+			t.Errorf("step %d: p fell from %v to %v", i, steps[i-1].P, s.P)
+		}
+	}
+	if final <= 0.2 {
+		t.Errorf("p after 40 steps %v, want above 0.2", final)
+	}
+	// All-wrong groups move nothing: with lr 0 or an impossible problem
+	// drawn as all wrong, p stays put.
+	if _, f := GRPOToy(0.2, 16, 10, 0, 1); f != 0.2 {
+		t.Errorf("lr 0 moved p to %v", f)
+	}
+	hard, f := GRPOToy(0.001, 16, 5, 0.5, 3)
+	for _, s := range hard {
+		if (s.Passed == 0) != (s.Step == 0) {
+			t.Errorf("p=0.001: %d passed, step %v", s.Passed, s.Step)
+		}
+	}
+	moved := false
+	for _, s := range hard {
+		moved = moved || s.Step != 0
+	}
+	if !moved && f != 0.001 || moved && f <= 0.001 {
+		t.Errorf("p=0.001 ended at %v after %+v", f, hard)
+	}
+	// Bad input never panics or goes NaN.
+	for _, p0 := range []float64{math.NaN(), -1, 2} {
+		if _, f := GRPOToy(p0, -3, 5000, math.Inf(1), 9); math.IsNaN(f) || f < 0 || f > 1 {
+			t.Errorf("p0=%v: %v", p0, f)
+		}
+	}
+}

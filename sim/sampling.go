@@ -19,8 +19,13 @@ import (
 //
 // then draw. The order matters: temperature reshapes the distribution that
 // the cuts then measure, so the same top-p keeps fewer words when the
-// distribution is sharp and more when it is flat. (Hugging Face transformers
-// applies its warpers in this order: temperature, top-k, top-p, min-p.)
+// distribution is sharp and more when it is flat. This is one
+// implementation's order, Hugging Face transformers' (its warpers run
+// temperature, top-k, top-p, min-p), not the only one: llama.cpp's default
+// sampler chain (common_params_sampling in common/common.h) runs top-k,
+// top-p and min-p first and temperature last, so there the cuts read the
+// model's own probabilities and keep the same words at every T > 0.
+// KeptTemperatureLast counts what that order keeps.
 
 // Bounds for SampleParams. Below minSampleTemperature the tempered
 // distribution is already one-hot to display precision, and dividing by a
@@ -307,6 +312,19 @@ func Sample(logits []float64, p SampleParams) Distribution {
 	d.Entropy = EntropyBits(d.Probs)
 	d.BaseEntropy = EntropyBits(d.Base)
 	return d
+}
+
+// KeptTemperatureLast is how many words survive the cuts when temperature
+// comes last, as in llama.cpp's default sampler chain (top-k, top-p, min-p,
+// then temperature): the cuts measure the untempered softmax, so for any
+// T > 0 the count is the one Sample gives at T = 1, whatever p.Temperature
+// is. T = 0 (or less, or NaN) is greedy in both orders: one word.
+func KeptTemperatureLast(logits []float64, p SampleParams) int {
+	if !(p.Temperature > 0) {
+		return min(len(logits), 1)
+	}
+	p.Temperature = 1
+	return Sample(logits, p).Kept
 }
 
 // EntropyBits returns −Σ p·log2 p over the positive entries of ps: how many

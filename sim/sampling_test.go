@@ -391,3 +391,40 @@ func FuzzSample(f *testing.F) {
 		}
 	})
 }
+
+// TestKeptTemperatureLast pins the other order: llama.cpp's default sampler
+// chain (common_params_sampling::samplers in common/common.h: penalties,
+// DRY, top-n-sigma, top-k, typical-p, top-p, min-p, XTC, temperature) cuts
+// before it tempers, so top-p 0.9 keeps the same eight words of the toy at
+// every T > 0 (0.92 is reached at the eighth, as at T = 1), while Hugging
+// Face's order (temperature first, which Sample follows) keeps fewer when
+// the distribution is sharp and more when it is flat.
+func TestKeptTemperatureLast(t *testing.T) {
+	logits := catLogits()
+	for _, temp := range []float64{0.05, 0.5, 1, 2, 3} {
+		if got := KeptTemperatureLast(logits, SampleParams{Temperature: temp, TopP: 0.9}); got != 8 {
+			t.Errorf("temperature last, T=%g, top-p 0.9: %d words, want 8", temp, got)
+		}
+	}
+	if first, last := Sample(logits, SampleParams{Temperature: 0.5, TopP: 0.9}).Kept, KeptTemperatureLast(logits, SampleParams{Temperature: 0.5, TopP: 0.9}); first >= last {
+		t.Errorf("T=0.5: temperature first keeps %d, temperature last %d; a sharper distribution should reach p sooner", first, last)
+	}
+	if first := Sample(logits, SampleParams{Temperature: 2, TopP: 0.9}).Kept; first <= 8 {
+		t.Errorf("T=2: temperature first keeps %d, want more than 8", first)
+	}
+	// Top-k and min-p also read the untempered distribution.
+	if got := KeptTemperatureLast(logits, SampleParams{Temperature: 3, TopK: 3, TopP: 1}); got != 3 {
+		t.Errorf("top-k 3: %d", got)
+	}
+	if got, want := KeptTemperatureLast(logits, SampleParams{Temperature: 3, TopP: 1, MinP: 0.2}),
+		Sample(logits, SampleParams{Temperature: 1, TopP: 1, MinP: 0.2}).Kept; got != want {
+		t.Errorf("min-p 0.2 at T=3: %d, want the T=1 count %d", got, want)
+	}
+	// Greedy in both orders; no words, no draw.
+	if got := KeptTemperatureLast(logits, SampleParams{Temperature: 0, TopP: 0.9}); got != 1 {
+		t.Errorf("T=0: %d", got)
+	}
+	if got := KeptTemperatureLast(nil, SampleParams{Temperature: 1}); got != 0 {
+		t.Errorf("no logits: %d", got)
+	}
+}

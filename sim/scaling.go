@@ -52,20 +52,36 @@ type Chinchilla struct {
 	Beta float64
 }
 
-// ChinchillaFit returns the fit published by Hoffmann et al. (2022),
+// ChinchillaFit returns the fit as Hoffmann et al. (2022) printed it,
 // equation 10 (Approach 3): E = 1.69, A = 406.4, B = 410.7, α = 0.34,
-// β = 0.28. These are the rounded constants printed in the paper; Besiroglu
-// et al. (2024) show the rounding shifts the predicted optimum noticeably,
-// so treat outputs as illustrative rather than as the paper's own figures.
+// β = 0.28. Besiroglu et al. (2024, "Chinchilla Scaling: A replication
+// attempt", arXiv:2404.10102) show these constants are biased: the
+// optimiser stopped before converging and the printed values are rounded
+// (the TeX source has α = 0.3392, β = 0.2849). With them the optimum at
+// Chinchilla's own budget is about 93 tokens per parameter, against the
+// paper's 20 and its Approaches 1 and 2. Kept to show that disagreement;
+// ChinchillaRefit is the law to predict with.
 func ChinchillaFit() Chinchilla {
 	return Chinchilla{E: 1.69, A: 406.4, B: 410.7, Alpha: 0.34, Beta: 0.28}
 }
 
+// ChinchillaRefit returns Besiroglu et al.'s (2024) refit of the same
+// parametric law to Hoffmann et al.'s data, reconstructed from their
+// Figure 4: L = 1.8172 + 482.01/N^0.3478 + 2085.43/D^0.3658 (arXiv:2404.10102
+// v2, section 3 and Table 1; the authors' notebook,
+// epoch-research/analyzing-chinchilla, gives A = 482.006, B = 2085.434,
+// α = 0.34781, β = 0.36585). Its optimum is about 20 tokens per parameter
+// at Chinchilla's budget, in line with the paper's Approaches 1 and 2, so it
+// is the default law.
+func ChinchillaRefit() Chinchilla {
+	return Chinchilla{E: 1.8172, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
+}
+
 // sane replaces unusable coefficients so Loss and Optimal stay finite: any
-// non-finite or non-positive A, B, α, β falls back to the published fit,
+// non-finite or non-positive A, B, α, β falls back to the refit,
 // exponents are kept in [0.01, 5] and scales at most 1e12.
 func (c Chinchilla) sane() Chinchilla {
-	fit := ChinchillaFit()
+	fit := ChinchillaRefit()
 	c.E = clampFloatNaN(c.E, 0, 100, fit.E)
 	fix := func(x, lo, hi, def float64) float64 {
 		if !(x > 0) || math.IsInf(x, 0) {
@@ -147,9 +163,9 @@ func (c Chinchilla) Frontier(cMin, cMax float64, n int) [][2]float64 {
 	return out
 }
 
-// FrontierPoints is Frontier for the published Chinchilla fit.
+// FrontierPoints is Frontier for the default law, ChinchillaRefit.
 func FrontierPoints(cMin, cMax float64, n int) [][2]float64 {
-	return ChinchillaFit().Frontier(cMin, cMax, n)
+	return ChinchillaRefit().Frontier(cMin, cMax, n)
 }
 
 // RunCost is what a training run costs at a given hardware efficiency.
@@ -215,6 +231,10 @@ func ImpliedMFU(flops, gpuHours, peakFLOPS float64) float64 {
 type ScalingPreset struct {
 	// Name labels the run.
 	Name string
+	// Arch names the ArchPresets model the run trained, whose exact count
+	// Params then is, so a model has one parameter count in every chapter;
+	// "" when the model is not among ArchPresets.
+	Arch string
 	// Params is the total parameter count.
 	Params float64
 	// Tokens is the number of training tokens.
@@ -225,6 +245,12 @@ type ScalingPreset struct {
 	// Note gives the run's context in one line.
 	Note string
 }
+
+// Routed reports whether the run is a mixture of experts. A dense loss law
+// says nothing about its loss: routed models reach a lower loss than dense
+// ones at equal compute per token (Clark et al. 2022, "Unified Scaling Laws
+// for Routed Language Models"), so only its cost is computed.
+func (p ScalingPreset) Routed() bool { return p.ActiveParams > 0 }
 
 // ComputeParams returns the parameters that cost FLOPs per token: the active
 // ones for a mixture of experts, all of them otherwise. A token only passes
@@ -242,20 +268,30 @@ func (p ScalingPreset) TrainingFLOPs() float64 {
 	return TrainingFLOPs(p.ComputeParams(), p.Tokens)
 }
 
-// ScalingPresets returns the runs the chapter compares, freshly built.
-// Sources: GPT-3, Brown et al. 2020 (Table D.1); Chinchilla, Hoffmann et al.
-// 2022; Llama 3 8B, Meta model card; Llama 3.1 405B, Llama 3 paper
-// (Grattafiori et al. 2024, section 3); DeepSeek-V3, DeepSeek-AI 2024
-// technical report (abstract).
+// ScalingPresets returns the runs the chapter compares, freshly built. A
+// model that is also an ArchPresets entry takes its exact parameter count
+// from there (GPT-3's 174.6B reproduces Table D.1's 3.14e23 FLOPs, where the
+// rounded 175B gives 3.15e23). Sources: GPT-3, Brown et al. 2020 (Table
+// D.1, 300B tokens); Chinchilla, Hoffmann et al. 2022 (section 4.1, 70B on
+// 1.4T; its exact count is not published and it is not an ArchPresets
+// model); Llama 3 8B, Meta model card (15T tokens); Llama 3.1 405B, Llama 3
+// paper (Grattafiori et al. 2024, section 3, 15.6T tokens); DeepSeek-V3,
+// DeepSeek-AI 2024 technical report (abstract: 671B total, 37B active,
+// 14.8T tokens; a mixture of experts with latent attention, which Arch does
+// not model).
 func ScalingPresets() []ScalingPreset {
+	exact := func(name string) float64 {
+		a, _ := ArchPreset(name)
+		return float64(a.Params().Total)
+	}
 	return []ScalingPreset{
-		{Name: "GPT-3", Params: 175e9, Tokens: 300e9,
+		{Name: "GPT-3", Arch: "GPT-3 175B", Params: exact("GPT-3 175B"), Tokens: 300e9,
 			Note: "2020: 175B parameters on 300B tokens, under 2 tokens per parameter."},
 		{Name: "Chinchilla", Params: 70e9, Tokens: 1.4e12,
 			Note: "2022: Gopher's compute spent on a 4x smaller model and 4x more data, about 20 tokens per parameter."},
-		{Name: "Llama 3 8B", Params: 8e9, Tokens: 15e12,
+		{Name: "Llama 3 8B", Arch: "Llama 3 8B", Params: exact("Llama 3 8B"), Tokens: 15e12,
 			Note: "2024: trained far past compute-optimal, about 1,900 tokens per parameter, because a small model is cheap to serve."},
-		{Name: "Llama 3.1 405B", Params: 405e9, Tokens: 15.6e12,
+		{Name: "Llama 3.1 405B", Arch: "Llama 3.1 405B", Params: exact("Llama 3.1 405B"), Tokens: 15.6e12,
 			Note: "2024: 3.8e25 FLOPs on up to 16K H100s, the largest dense open model."},
 		{Name: "DeepSeek-V3", Params: 671e9, ActiveParams: 37e9, Tokens: 14.8e12,
 			Note: "2024: mixture of experts, 37B of 671B parameters active per token; 2.788M H800 GPU-hours."},

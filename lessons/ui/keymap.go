@@ -13,13 +13,18 @@ type KeyMap struct {
 	IncreaseMore, DecreaseMore       key.Binding
 	Edit, Done, Toggle               key.Binding
 	Select                           key.Binding
+	// ScrollDown and ScrollUp move a chapter that does not fit the screen
+	// a page at a time (shift+↓/↑: a line).
+	ScrollDown, ScrollUp key.Binding
 }
 
 // NewKeyMap builds the key map for one session.
 func NewKeyMap() KeyMap {
 	return KeyMap{
-		Next:         key.NewBinding(key.WithKeys("n", "pgdown"), key.WithHelp("n/pgdn", "next chapter")),
-		Prev:         key.NewBinding(key.WithKeys("p", "pgup"), key.WithHelp("p/pgup", "previous chapter")),
+		Next:         key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next chapter")),
+		Prev:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous chapter")),
+		ScrollDown:   key.NewBinding(key.WithKeys("pgdown", "shift+down"), key.WithHelp("pgdn", "scroll the chapter down")),
+		ScrollUp:     key.NewBinding(key.WithKeys("pgup", "shift+up"), key.WithHelp("pgup", "scroll the chapter up")),
 		Jump:         key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("0-9", "go to chapter")),
 		Contents:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "contents")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -53,7 +58,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the "?" overlay, one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Next, k.Prev, k.Jump, k.Contents},
+		{k.Next, k.Prev, k.Jump, k.Contents, k.ScrollDown, k.ScrollUp},
 		{k.FocusNext, k.FocusPrev, k.Increase, k.Decrease, k.IncreaseMore, k.DecreaseMore},
 		{k.Edit, k.Done, k.Toggle, k.Help, k.Quit},
 	}

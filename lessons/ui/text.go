@@ -25,6 +25,21 @@ func Fit(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// FitWidth cuts every line of s to width cells, keeping every line: for a
+// body that scrolls rather than stops.
+func FitWidth(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if lipgloss.Width(l) > width {
+			lines[i] = ansi.Truncate(l, width, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Wrap word-wraps plain prose to width, keeping blank lines between
 // paragraphs.
 func Wrap(s string, width int) string {
@@ -60,52 +75,15 @@ func PadRight(s string, width int) string {
 	return s + strings.Repeat(" ", width-w)
 }
 
-// Block is one piece of a screen that may be dropped when space runs out.
-type Block struct {
-	Text string
-	// Optional blocks are left out, lowest priority first, when the screen is
-	// too short for everything.
-	Optional bool
-	Priority int
-}
-
-// Stack joins blocks top to bottom with a blank line between them, leaving
-// out optional blocks (lowest Priority first) until the whole fits height.
-func Stack(height int, blocks ...Block) string {
-	keep := make([]bool, len(blocks))
-	for i := range keep {
-		keep[i] = blocks[i].Text != ""
-	}
-	total := func() int {
-		n, first := 0, true
-		for i, b := range blocks {
-			if !keep[i] {
-				continue
-			}
-			if !first {
-				n++
-			}
-			first = false
-			n += Lines(b.Text)
-		}
-		return n
-	}
-	for total() > height {
-		drop := -1
-		for i, b := range blocks {
-			if keep[i] && b.Optional && (drop < 0 || b.Priority < blocks[drop].Priority) {
-				drop = i
-			}
-		}
-		if drop < 0 {
-			break
-		}
-		keep[drop] = false
-	}
+// Column joins blocks top to bottom with a blank line between them,
+// skipping empty ones and dropping none: a chapter body taller than its
+// frame scrolls (the session shows where more is), so what a chapter says
+// is never lost to a short screen. Put the idea first, the details after.
+func Column(blocks ...string) string {
 	var parts []string
-	for i, b := range blocks {
-		if keep[i] {
-			parts = append(parts, b.Text)
+	for _, b := range blocks {
+		if b != "" {
+			parts = append(parts, b)
 		}
 	}
 	return strings.Join(parts, "\n\n")

@@ -8,14 +8,15 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-func TestStackDropsOptionalBlocksFirst(t *testing.T) {
-	got := Stack(3,
-		Block{Text: "keep1"},
-		Block{Text: "low", Optional: true, Priority: 1},
-		Block{Text: "high", Optional: true, Priority: 2},
-	)
-	if got != "keep1\n\nhigh" {
-		t.Fatalf("Stack = %q", got)
+// TestColumnDropsNothing: a column keeps every block however many lines
+// they take, skipping only empty ones; the session scrolls what is taller
+// than the screen.
+func TestColumnDropsNothing(t *testing.T) {
+	if got := Column("idea", "", "figure\nfigure", "details"); got != "idea\n\nfigure\nfigure\n\ndetails" {
+		t.Fatalf("Column = %q", got)
+	}
+	if got := FitWidth("abcdef\nxy", 4); got != "abc…\nxy" {
+		t.Fatalf("FitWidth = %q", got)
 	}
 }
 
