@@ -3,9 +3,8 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base32"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -59,10 +58,15 @@ const (
 	lockFor      = 10 * time.Minute
 )
 
-func newAuth(logger *log.Logger, refused *refusals, instructorsFile string) (*auth, error) {
+// newAuth reads the instructors file, or, without one, takes token as what
+// "ssh instructor@host" must answer.
+func newAuth(logger *log.Logger, refused *refusals, instructorsFile, token string) (*auth, error) {
 	a := &auth{log: logger, refusals: refused, keys: map[string]bool{}, failures: map[string]*failure{}, now: time.Now}
 	if instructorsFile == "" {
-		a.token = newToken()
+		if token == "" {
+			return nil, errors.New("no instructors file and no token: nobody could teach")
+		}
+		a.token = token
 		return a, nil
 	}
 	data, err := os.ReadFile(instructorsFile)
@@ -87,17 +91,6 @@ func newAuth(logger *log.Logger, refused *refusals, instructorsFile string) (*au
 		return nil, fmt.Errorf("instructors file %s lists no keys", instructorsFile)
 	}
 	return a, nil
-}
-
-// newToken makes a token that is easy to read off a projector and type:
-// 16 characters of base32 in groups of four.
-func newToken() string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("read random bytes: %v", err)) // crypto/rand never fails on Linux
-	}
-	s := strings.ToLower(base32.StdEncoding.EncodeToString(b))
-	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 }
 
 // publicKey lets any key in. It decides nothing about roles: it is also
@@ -139,6 +132,10 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 	given := strings.ToLower(strings.TrimSpace(answers[0]))
 	if subtle.ConstantTimeCompare([]byte(given), []byte(a.token)) != 1 {
 		a.log.Warn("wrong instructor token", "addr", ip)
+		// Said at the prompt, before the client asks again: a bare
+		// "Permission denied" reads like a broken server.
+		_, _ = ask("Expedition", "Wrong instructor token. It is in the server's log (or in instructor_token "+
+			"in its data folder); letters and dashes, case does not matter.", nil, nil)
 		return false
 	}
 	a.mu.Lock()
@@ -156,7 +153,7 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 // lockedText is what a locked-out instructor reads.
 func lockedText(until time.Time) string {
 	return fmt.Sprintf("Instructor login is locked for your address until %s UTC: %d wrong tokens in a row. "+
-		"Students can still join. To teach now, restart the server for a new token, "+
+		"Students can still join. To teach now, restart the server (which forgets the lockout), "+
 		"or list your key in a file and start with --instructors.", until.UTC().Format("15:04"), lockFailures)
 }
 

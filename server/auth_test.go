@@ -13,7 +13,7 @@ import (
 )
 
 func TestThrottleGrowsThenLocks(t *testing.T) {
-	a, err := newAuth(log.New(io.Discard), newRefusals(log.New(io.Discard)), "")
+	a, err := newAuth(log.New(io.Discard), newRefusals(log.New(io.Discard)), "", newToken())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestThrottleGrowsThenLocks(t *testing.T) {
 // TestSimultaneousGuessesAreCounted: tries are counted before they are
 // checked, so 200 guesses at once get exactly lockFailures tokens checked.
 func TestSimultaneousGuessesAreCounted(t *testing.T) {
-	a, err := newAuth(log.New(io.Discard), newRefusals(log.New(io.Discard)), "")
+	a, err := newAuth(log.New(io.Discard), newRefusals(log.New(io.Discard)), "", newToken())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,17 +73,17 @@ func TestInstructorsFile(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad")
 	os.WriteFile(bad, []byte("not a key\n"), 0o600)
-	if _, err := newAuth(log.New(io.Discard), nil, bad); err == nil {
+	if _, err := newAuth(log.New(io.Discard), nil, bad, ""); err == nil {
 		t.Error("a malformed instructors file was accepted")
 	}
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("# nobody\n"), 0o600)
-	if _, err := newAuth(log.New(io.Discard), nil, empty); err == nil {
+	if _, err := newAuth(log.New(io.Discard), nil, empty, ""); err == nil {
 		t.Error("an instructors file with no keys was accepted")
 	}
 	good := filepath.Join(dir, "good")
 	os.WriteFile(good, []byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGgR6xLwOkKvqp/8x2SJfFKqsuoVcSjbtYQIK5JgO1ir teacher\n"), 0o600)
-	a, err := newAuth(log.New(io.Discard), nil, good)
+	a, err := newAuth(log.New(io.Discard), nil, good, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -257,7 +257,7 @@ func TestHugePasteIsCut(t *testing.T) {
 	c.WaitFor("From letters to numbers")
 	c.Paste(strings.Repeat("lorem ipsum ", 8700)) // ~100 KB
 	s := c.WaitFor("capped at 2,000 characters")
-	if !strings.Contains(s, "2000 characters") {
+	if !strings.Contains(s, "· 2,000 characters ·") {
 		t.Fatalf("counts do not show the capped length:\n%s", s)
 	}
 }
@@ -280,4 +280,36 @@ func TestEscapeSequencesAreShownEscaped(t *testing.T) {
 			t.Fatalf("screen lacks %q after escape sequences were typed:\n%s", want, s)
 		}
 	}
+	// A pasted escape sequence is kept, and drawn escaped: the decoder
+	// under Bubble Tea used to drop it ("Ared").
+	c.Key("ctrl+u")
+	c.Paste("A\x1b[31mred")
+	c.WaitFor("A␛[31mred")
+}
+
+// TestTallChapterScrolls: at 80×24 a chapter that does not fit keeps all it
+// says: a marker shows how much is below, the footer names the key, and
+// PgDn brings the rest into view.
+func TestTallChapterScrolls(t *testing.T) {
+	r := start(t, t.TempDir())
+	c := dial(t, r)
+	c.Type("2")
+	s := c.WaitFor("more below · pgdn")
+	if !strings.Contains(s, "pgdn/pgup scroll") {
+		t.Errorf("the footer does not say how to scroll:\n%s", s)
+	}
+	if !strings.Contains(s, "A GPT is three parts") {
+		t.Errorf("the chapter's opening idea is not first:\n%s", s)
+	}
+	c.Key("pgdown")
+	s = c.WaitFor("more above · pgup")
+	if strings.Contains(s, "A GPT is three parts") {
+		t.Errorf("PgDn did not move the chapter:\n%s", s)
+	}
+	for range 10 {
+		c.Key("pgdown")
+	}
+	c.WaitFor("Weights")
+	c.Key("pgup")
+	c.WaitFor("more below · pgdn")
 }

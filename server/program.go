@@ -66,7 +66,7 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 		w, h := pty.Window.Width, pty.Window.Height
 		seat, err := s.room.Join(s.identityOf(sess))
 		if err != nil {
-			refuse(sess, "You have been removed from this class.")
+			refuse(sess, BannedText)
 			return
 		}
 		defer seat.Leave()
@@ -79,7 +79,7 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 		keys := newKeyPacer()
 		drawW, drawH := session.ClampSize(w, h)
 		opts := append(bubbletea.MakeOptions(sess),
-			tea.WithInput(act),
+			tea.WithInput(newPasteGuard(act)),
 			tea.WithOutput(act),
 			tea.WithContext(sess.Context()),
 			tea.WithoutSignalHandler(),
@@ -173,6 +173,9 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			s.log.Error("session ended by a panic", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String())
 			refuse(sess, "Sorry, something broke in this session and it had to close. "+
 				"The class goes on: reconnect to rejoin.")
+			return
+		case seat.Latest().Me.Kicked:
+			refuse(sess, RemovedText)
 			return
 		case ls.farewell.Load() != nil:
 			tell(sess, *ls.farewell.Load())

@@ -51,6 +51,14 @@ const (
 // is saved, so a restart picks up where it left off.
 const ShutdownText = "The server is shutting down for a restart — reconnect in a moment."
 
+// RemovedText is what a student removed by the instructor reads once their
+// connection closes; BannedText what a banned student reads on trying to
+// come back.
+const (
+	RemovedText = "You were removed from this class by the instructor."
+	BannedText  = "You were removed from this class by the instructor and cannot rejoin it."
+)
+
 // Config is everything the server needs to know at start-up.
 type Config struct {
 	// Listen is the TCP address to serve SSH on.
@@ -71,6 +79,9 @@ type Config struct {
 	// ConnBurst and ConnRate limit new sessions per client address.
 	ConnBurst int
 	ConnRate  float64
+	// NewToken replaces the instructor token kept in DataDir with a new
+	// one (without an instructors file).
+	NewToken bool
 }
 
 func (c Config) withDefaults() Config {
@@ -131,7 +142,13 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	refused := newRefusals(logger)
-	a, err := newAuth(logger, refused, cfg.Instructors)
+	token := ""
+	if cfg.Instructors == "" {
+		if token, err = loadToken(cfg.DataDir, cfg.NewToken); err != nil {
+			return nil, fmt.Errorf("new server: %w", err)
+		}
+	}
+	a, err := newAuth(logger, refused, cfg.Instructors, token)
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
@@ -236,9 +253,13 @@ func joinLineAs(user, addr string) string {
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info("serving", "addr", ln.Addr().String(), "host_key", s.Fingerprint())
-	s.log.Info("students join with: " + JoinLine(ln.Addr().String()))
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	hosts := joinHosts(ln.Addr().String())
+	for _, h := range hosts {
+		s.log.Info("students join with: " + JoinLine(net.JoinHostPort(h, port)))
+	}
 	if s.auth.token != "" {
-		s.log.Info("instructor: "+joinLineAs(InstructorUser, ln.Addr().String())+" and answer the token", "token", s.auth.token)
+		s.log.Info("instructor: "+joinLineAs(InstructorUser, net.JoinHostPort(hosts[0], port))+" and answer the token", "token", s.auth.token)
 	} else {
 		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/lessons/ui"
@@ -72,14 +73,23 @@ func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
 	wasLocked := m.locked()
 	prev := ""
 	var prevPoll *room.PollView
+	wasTeaching, hadHand, shown := false, m.snap.Me.Hand, m.shownChapter()
 	if m.snap.Class != nil {
 		prev = m.snap.Class.Chapter
 		prevPoll = m.snap.Class.Poll
+		wasTeaching = m.snap.Class.Teaching
 	}
+	first := m.snap.Class == nil
 	m.applySnapshot(s)
+	if m.shownChapter() != shown {
+		// "Sent to the class: chair" is about the chapter just left.
+		m.notice = ""
+	}
 	m.loadRoster()
-	if m.following && !m.instructor() && s.Class.Chapter != prev && m.overlay == overlayContents {
-		// A follower browsing the contents goes where the class goes.
+	if m.following && !m.instructor() && m.overlay == overlayContents && m.naming == nil &&
+		(s.Class.Chapter != prev || !wasTeaching && s.Class.Teaching) {
+		// A follower browsing the contents goes where the class goes, and
+		// to the class when its instructor arrives.
 		m.overlay = overlayNone
 		m.focus = 0
 	}
@@ -87,6 +97,14 @@ func (m *Model) roomUpdate(s room.Snapshot) tea.Cmd {
 		m.closing = "The instructor removed you from the class."
 		m.field, m.naming, m.pollField = nil, nil, nil
 		return quitAfter(1500 * time.Millisecond)
+	}
+	switch {
+	case hadHand && !s.Me.Hand && !m.instructor():
+		m.notice = "Your hand is down: the instructor lowered it"
+	case !m.instructor() && !first && wasTeaching && !s.Class.Teaching:
+		m.notice = "The instructor has left for now: the class stays where it is"
+	case !m.instructor() && !first && !wasTeaching && s.Class.Teaching:
+		m.notice = "The instructor is back"
 	}
 	if m.locked() && !wasLocked {
 		m.notice = "The instructor locked the class: you follow until it is unlocked"
@@ -327,9 +345,19 @@ func (m *Model) openNextPoll() {
 		m.notice = "This chapter has no questions"
 		return
 	}
-	polls := pl.Polls(m.shownValues(i))
+	// Only the questions about the view on screen: a question about the
+	// reward model is not asked over the SFT step.
+	var polls []lessons.Poll
+	for _, q := range pl.Polls(m.shownValues(i)) {
+		if q.Holds(m.shownValues(i)) {
+			polls = append(polls, q)
+		}
+	}
 	if len(polls) == 0 {
-		m.notice = "This chapter has no questions"
+		m.notice = "No question here: try another view of this chapter"
+		if len(pl.Polls(m.shownValues(i))) == 0 {
+			m.notice = "This chapter has no questions"
+		}
 		return
 	}
 	// The question after the one open now, or after the last one asked
@@ -346,11 +374,25 @@ func (m *Model) openNextPoll() {
 	}
 	q := polls[next]
 	spec := room.PollSpec{Chapter: l.ID(), ID: q.ID, Question: q.Question, Choices: q.Choices,
-		Correct: q.Correct, Truth: q.Truth, Unit: q.Unit, Explain: q.Explain}
+		Correct: q.Correct, Truth: q.Truth, Unit: q.Unit, Explain: q.Explain, Min: q.Min, Max: q.Max, When: q.When}
 	if q.Kind == lessons.Estimate {
 		spec.Kind = room.Estimate
 	}
 	m.act(m.seat.OpenPoll(spec))
+}
+
+// closeStalePoll closes the open poll when the instructor's values have left
+// the view it is about (its When), as leaving its chapter does in the room.
+func (m *Model) closeStalePoll(chapter string, v lessons.Values) {
+	p := m.snap.Class.Poll
+	if p == nil || p.Spec.Chapter != chapter || p.Spec.When == "" {
+		return
+	}
+	if (lessons.Poll{When: p.Spec.When}).Holds(v) {
+		return
+	}
+	m.act(m.seat.ClosePoll())
+	m.notice = "The question was about another view: closed (o asks it again there)"
 }
 
 // nextSpot points the class at the chapter's next element.
@@ -386,6 +428,10 @@ func (m *Model) classBadge() string {
 		parts = append(parts, m.th.Focus.Render(room.InstructorBadge+" instructor"))
 		if c.Locked {
 			parts = append(parts, m.th.Warn.Render("locked"))
+		}
+		if c.Hands > 0 {
+			// Raised hands, seen without opening the dashboard.
+			parts = append(parts, m.th.Warn.Render(fmt.Sprintf("✋ %d", c.Hands)))
 		}
 	} else {
 		parts = append(parts, "student")
@@ -476,28 +522,38 @@ func (m *Model) statusLine(w int) string {
 	}
 	il := m.cat.At(ii)
 	mine := m.cat.At(m.chapter)
+	// The key comes first, so it is never the part a narrow screen cuts.
+	const lead = "f to follow · "
 	var s string
 	if il.ID() != mine.ID() {
-		s = fmt.Sprintf("Instructor: %s (%d) · you: %s (%d) · f to follow", il.Title(), il.Number(), mine.Title(), mine.Number())
+		s = fmt.Sprintf("the instructor is on %d %s", il.Number(), il.Title())
 	} else {
 		theirs := lessons.Normalize(il.Controls(), c.Values[il.ID()])
-		var diffs []string
+		var names, diffs []string
 		for _, ctl := range il.Controls() {
-			// Personal controls never follow, and hidden ones say nothing.
+			// Personal controls never follow; a control hidden on both
+			// screens says nothing.
 			if ctl.Personal || !ctl.Visible(m.values[m.chapter]) && !ctl.Visible(theirs) {
 				continue
 			}
 			if theirs[ctl.Key] != m.values[m.chapter][ctl.Key] {
+				names = append(names, ctl.Label)
 				diffs = append(diffs, fmt.Sprintf("%s %s (you: %s)", ctl.Label, short(ctl.Display(theirs[ctl.Key])), short(ctl.Display(m.values[m.chapter][ctl.Key]))))
 			}
 		}
-		if len(diffs) == 0 {
-			s = "Exploring · same chapter and values as the instructor · f to follow"
-		} else {
-			s = "Instructor: " + strings.Join(diffs, ", ") + " · f to follow"
+		switch {
+		case len(diffs) == 0:
+			s = "same chapter and values as the instructor"
+		case lipgloss.Width(lead+"instructor: "+strings.Join(diffs, ", ")) <= w:
+			s = "instructor: " + strings.Join(diffs, ", ")
+		case len(names) == 1:
+			s = "your " + names[0] + " differs from the instructor's"
+		default:
+			// Every control that differs is named, if not its values.
+			s = "your " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " differ from the instructor's"
 		}
 	}
-	return ui.Fit(m.th.Warn.Render(s), w, 1)
+	return ui.Wrap(m.th.Warn.Render(lead+s), w)
 }
 
 // spotLabel names a spotlight target of the chapter on screen.
@@ -535,7 +591,7 @@ func (m *Model) nameKey(msg tea.KeyPressMsg) {
 		if err == nil {
 			m.naming = nil
 			m.notice = "Welcome, " + name + "!"
-			if !m.instructor() && m.snap.Class.Instructor != "" && m.following {
+			if !m.instructor() && m.following && m.underWay() {
 				// Class is under way: go straight to where it is.
 				m.overlay = overlayNone
 			}
@@ -544,6 +600,14 @@ func (m *Model) nameKey(msg tea.KeyPressMsg) {
 	case msg.Text != "":
 		m.naming.Insert(msg.Text)
 	}
+}
+
+// underWay reports a class that has started: its instructor is here, or it
+// has moved past the first chapter (a restarted server keeps its place,
+// and a student coming back before the instructor goes to it).
+func (m *Model) underWay() bool {
+	c := m.snap.Class
+	return c != nil && (c.Teaching || c.Chapter != m.cat.At(0).ID())
 }
 
 func (m *Model) nameView(w, h int) string {
@@ -626,9 +690,14 @@ func (m *Model) dashboardKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.cursor < len(st) {
 			ban := msg.String() == "B"
 			m.act(m.seat.Kick(st[m.cursor].ID, ban))
-			if ban {
+			switch {
+			case ban && strings.HasPrefix(st[m.cursor].ID, "session:"):
+				// A keyless student is banned as that session only: nothing
+				// tells them apart from their classmates behind one NAT.
+				m.notice = st[m.cursor].Name + " removed; without a key they may come back as someone new"
+			case ban:
 				m.notice = st[m.cursor].Name + " removed and banned for this class"
-			} else {
+			default:
 				m.notice = st[m.cursor].Name + " removed (they may rejoin)"
 			}
 		}
@@ -664,8 +733,8 @@ func (m *Model) dashboardView(w, h int) string {
 		b.WriteString(m.th.Warn.Render(ui.Fit("⚠ "+c.Alert, w, 1)) + "\n")
 		rows = max(rows-1, 1)
 	}
-	counts := fmt.Sprintf("%d students connected · %d following · %d exploring · %d hands up",
-		connected, following, connected-following, hands)
+	counts := fmt.Sprintf("%s connected · %d following · %d exploring · %s up",
+		lessons.Count(connected, "student", "students"), following, connected-following, lessons.Count(hands, "hand", "hands"))
 	if c != nil && c.Poll != nil {
 		counts += fmt.Sprintf(" · %d answered", answered)
 	}

@@ -36,6 +36,11 @@ type EndMsg struct{ Text string }
 // RoomMsg carries the room's newest snapshot for this session's seat.
 type RoomMsg struct{ Snap room.Snapshot }
 
+// PastedEsc stands for an ESC inside a pasted text on its way through the
+// input decoder, which would otherwise read the escape sequence as a key and
+// drop it from the paste. U+FDD0 is a noncharacter: no text holds it.
+const PastedEsc = "\uFDD0"
+
 // KeysDroppedMsg tells a session that keys arrived faster than anyone types
 // and the server dropped some, so the student reads why.
 type KeysDroppedMsg struct{}
@@ -93,11 +98,17 @@ type Model struct {
 	focus   int
 	field   *ui.TextField // the text being edited, nil when not editing
 
-	overlay overlay
-	cursor  int // the contents or dashboard selection
+	overlay  overlay
+	cursor   int // the contents or dashboard selection
+	helpPage int // the help screen's page
 
-	notice  string
-	closing string
+	notice   string
+	noticeID uint64 // which notice the newest expiry timer is for
+	closing  string
+
+	// scroll is where the chapter body starts on screen, for the chapter
+	// it was scrolled in.
+	scroll struct{ chapter, top int }
 
 	// The classroom, when there is one.
 	seat      *room.Seat
@@ -141,7 +152,7 @@ func New(o Options) *Model {
 	}
 	if m.seat != nil {
 		m.applySnapshot(m.seat.Latest())
-		if m.instructor() || m.snap.Me.Name != "" || m.snap.Class != nil && m.snap.Class.Instructor != "" {
+		if m.instructor() || m.snap.Me.Name != "" || m.underWay() {
 			// The class is under way, this member is coming back, or this
 			// is its teacher: open where the class is, not on the contents.
 			m.overlay = overlayNone
@@ -182,7 +193,32 @@ func (m *Model) reportPanic() {
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	defer m.reportPanic()
+	before := m.notice
+	_, key := msg.(tea.KeyPressMsg)
+	cmd := m.update(msg)
+	// A notice lasts noticeFor from when it was last said: a key that says
+	// it again (a second "slow down") starts it afresh.
+	if m.notice != "" && (m.notice != before || key) {
+		m.noticeID++
+		id := m.noticeID
+		cmd = tea.Batch(cmd, tea.Tick(noticeFor, func(time.Time) tea.Msg { return noticeExpiredMsg{id} }))
+	}
+	return m, cmd
+}
+
+// noticeFor is how long a footer notice stays: long enough to read twice.
+const noticeFor = 6 * time.Second
+
+// noticeExpiredMsg ends the notice it was armed for, unless another has
+// been said since.
+type noticeExpiredMsg struct{ id uint64 }
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case noticeExpiredMsg:
+		if msg.id == m.noticeID {
+			m.notice = ""
+		}
 	case TerminalSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case KeysDroppedMsg:
@@ -202,25 +238,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case EndMsg:
 		m.closing = msg.Text
 		m.field, m.naming, m.pollField = nil, nil, nil
-		return m, quitAfter(700 * time.Millisecond)
+		return quitAfter(700 * time.Millisecond)
 	case RoomMsg:
-		return m, m.roomUpdate(msg.Snap)
+		return m.roomUpdate(msg.Snap)
 	case quitSoonMsg:
-		return m, tea.Quit
+		return tea.Quit
 	case dashTickMsg:
 		if m.overlay == overlayDashboard {
 			m.now = msg.now
 			m.loadRoster()
-			return m, dashTick()
+			return dashTick()
 		}
 	case tea.PasteMsg:
 		if m.closing == "" && !m.offSize() {
-			m.paste(msg.Content)
+			m.paste(strings.ReplaceAll(msg.Content, PastedEsc, "\x1b"))
 		}
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	}
-	return m, nil
+	return nil
 }
 
 func quitAfter(d time.Duration) tea.Cmd {
@@ -328,6 +364,7 @@ func (m *Model) set(key, value string) {
 		}
 		if len(changed) > 0 {
 			m.act(m.seat.SetValues(l.ID(), changed))
+			m.closeStalePoll(l.ID(), v)
 		}
 		return
 	}
@@ -385,10 +422,16 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.overlay {
 	case overlayHelp:
-		if key.Matches(msg, m.keys.Quit) {
+		switch k := msg.String(); {
+		case key.Matches(msg, m.keys.Quit):
 			return tea.Quit
+		case (k == "right" || k == "pgdown" || k == "space") && m.helpPage < m.helpPages()-1:
+			m.helpPage++
+		case (k == "left" || k == "pgup") && m.helpPage > 0:
+			m.helpPage--
+		default:
+			m.overlay = overlayNone
 		}
-		m.overlay = overlayNone
 		return nil
 	case overlayContents:
 		return m.contentsKey(msg)
@@ -402,26 +445,26 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Quit):
 		return tea.Quit
 	case key.Matches(msg, m.keys.Help):
-		m.overlay = overlayHelp
+		m.overlay, m.helpPage = overlayHelp, 0
 	case key.Matches(msg, m.keys.Contents):
 		m.overlay = overlayContents
 		m.cursor = m.shownChapter()
+	case key.Matches(msg, m.keys.ScrollDown):
+		m.scrollBy(m.scrollStep(k))
+	case key.Matches(msg, m.keys.ScrollUp):
+		m.scrollBy(-m.scrollStep(k))
 	case key.Matches(msg, m.keys.Next):
 		m.goTo(m.shownChapter() + 1)
 	case key.Matches(msg, m.keys.Prev):
 		m.goTo(m.shownChapter() - 1)
 	case key.Matches(msg, m.keys.Jump):
 		m.jump(k)
+	// Focus stops at the ends rather than wrapping: ↑ on the first control
+	// must not land on the last, a vote that ←/→ would then cast.
 	case key.Matches(msg, m.keys.FocusNext):
-		m.focus++
-		if n := len(m.visible()); n > 0 {
-			m.focus %= n
-		}
+		m.focus = min(m.focus+1, max(len(m.visible())-1, 0))
 	case key.Matches(msg, m.keys.FocusPrev):
-		m.focus--
-		if m.focus < 0 {
-			m.focus = max(len(m.visible())-1, 0)
-		}
+		m.focus = max(m.focus-1, 0)
 	case key.Matches(msg, m.keys.Increase):
 		m.adjust(1)
 	case key.Matches(msg, m.keys.Decrease):
@@ -461,7 +504,7 @@ func (m *Model) contentsKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Jump):
 		m.jump(k)
 	case key.Matches(msg, m.keys.Help):
-		m.overlay = overlayHelp
+		m.overlay, m.helpPage = overlayHelp, 0
 	case k == "esc" || key.Matches(msg, m.keys.Contents):
 		m.overlay = overlayNone
 	case key.Matches(msg, m.keys.Next):
@@ -606,18 +649,10 @@ func (m *Model) render() string {
 	case m.overlay == overlayDashboard:
 		body = m.dashboardView(w, mid)
 	default:
-		var status string
-		if s := m.statusLine(w); s != "" {
-			status = s + "\n"
-		}
-		pollBox := m.pollView(w)
-		chH := mid - ui.Lines(status)
+		status, pollBox, chH := m.chapterParts()
+		body = status + m.chapterView(w, chH)
 		if pollBox != "" {
-			chH -= ui.Lines(pollBox) + 1
-		}
-		body = status + m.chapterView(w, max(chH, 1))
-		if pollBox != "" {
-			body = ui.Fit(body, w, max(chH, 1)+ui.Lines(status))
+			body = ui.Fit(body, w, chH+ui.Lines(status))
 			body += "\n" + m.th.RuleLine(w) + "\n" + pollBox
 		}
 	}
@@ -626,6 +661,28 @@ func (m *Model) render() string {
 		body += strings.Repeat("\n", pad)
 	}
 	return ui.Fit(header+"\n"+m.th.RuleLine(w)+"\n"+body+"\n"+m.th.RuleLine(w)+"\n"+footer, w, h)
+}
+
+// chapterParts lays out the screen between the header's rule and the
+// footer's when a chapter is on it: the status line (with its newline, or
+// ""), the poll box ("" without a poll) and the height left for the chapter.
+func (m *Model) chapterParts() (status, pollBox string, chH int) {
+	w, mid := m.width, m.height-4
+	if s := m.statusLine(w); s != "" {
+		status = s + "\n"
+	}
+	pollBox = m.pollView(w)
+	chH = mid - ui.Lines(status)
+	if pollBox != "" {
+		chH -= ui.Lines(pollBox) + 1
+	}
+	return status, pollBox, max(chH, 1)
+}
+
+// chapterHeight is the height the chapter area gets.
+func (m *Model) chapterHeight() int {
+	_, _, h := m.chapterParts()
+	return h
 }
 
 func (m *Model) header() string {
@@ -672,7 +729,8 @@ func (m *Model) footer() string {
 	}
 	badge := m.classBadge()
 	room := m.width - lipgloss.Width(badge) - 2
-	if room < 20 {
+	if room < 20 || m.notice != "" && lipgloss.Width(left) > room {
+		// A notice is read once and goes: it may have the whole line.
 		return ui.Fit(left, m.width, 1)
 	}
 	left = ui.Fit(left, room, 1)
@@ -699,6 +757,11 @@ func (m *Model) footerLeft() string {
 	} else {
 		h.SetWidth(m.width)
 	}
+	if extra, _ := m.bodyOverflow(); extra > 0 {
+		// First, so the narrowest footer still says how to read the rest.
+		hint := key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn/pgup", "scroll"))
+		keys = append([]key.Binding{hint}, keys...)
+	}
 	return h.ShortHelpView(keys)
 }
 
@@ -713,25 +776,10 @@ func (m *Model) chapterView(w, h int) string {
 	if c, ok := m.focused(); ok && m.focus >= 0 {
 		p.Focus = c.Key
 	}
-	frame := lessons.Frame{Theme: m.th, Values: vals, Spot: m.spot(l), Class: m.tally(l)}
+	frame, viewH, panel := m.bodyFrame(l, vals, w, h, p)
+	body, _ := viewport(strings.Split(m.lessonBody(l, frame), "\n"), m.scrollTop(), viewH, m.th)
 	if w >= sidebarMin && len(l.Controls()) > 0 {
-		side := 38
-		bodyW := w - side - 3
-		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
-		frame.Width, frame.Height = bodyW, h
-		return joinSide(m.lessonBody(l, frame), panel, bodyW, h, m.th)
-	}
-	// Below the body the panel may take a third of the height; more
-	// controls scroll.
-	panel := lessons.RenderPanel(m.th, l.Controls(), vals, p, w, max(h/3, 3), false)
-	bodyH := h - ui.Lines(panel) - 1
-	if panel == "" {
-		bodyH = h
-	}
-	frame.Width, frame.Height = w, max(bodyH, 1)
-	body := m.lessonBody(l, frame)
-	if pad := bodyH - ui.Lines(body); pad > 0 {
-		body += strings.Repeat("\n", pad)
+		return joinSide(body, panel, frame.Width, h, m.th)
 	}
 	if panel == "" {
 		return body
@@ -739,12 +787,117 @@ func (m *Model) chapterView(w, h int) string {
 	return body + "\n" + m.th.RuleLine(w) + "\n" + panel
 }
 
+// bodyFrame lays out the chapter area w×h: the frame the chapter body is
+// drawn in, the height of its window on screen (a body taller than that
+// scrolls), and the control panel (beside the body from sidebarMin
+// columns, below it otherwise, where it may take a third of the height and
+// scrolls its own controls).
+func (m *Model) bodyFrame(l lessons.Lesson, vals lessons.Values, w, h int, p lessons.Panel) (lessons.Frame, int, string) {
+	frame := lessons.Frame{Theme: m.th, Values: vals, Spot: m.spot(l), Class: m.tally(l), Solo: m.seat == nil}
+	if w >= sidebarMin && len(l.Controls()) > 0 {
+		side := 38
+		frame.Width, frame.Height = w-side-3, h
+		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
+		return frame, h, panel
+	}
+	panel := lessons.RenderPanel(m.th, l.Controls(), vals, p, w, max(h/3, 3), false)
+	bodyH := h
+	if panel != "" {
+		bodyH = h - ui.Lines(panel) - 1
+	}
+	frame.Width, frame.Height = w, max(bodyH, 1)
+	return frame, frame.Height, panel
+}
+
+// scrollTop is the first line of the chapter body on screen: the member's
+// own, for the chapter it was set on; a new chapter starts at the top.
+func (m *Model) scrollTop() int {
+	if m.scroll.chapter != m.shownChapter() {
+		return 0
+	}
+	return m.scroll.top
+}
+
+// bodyOverflow is how many lines of the chapter on screen do not fit its
+// window (0 when it fits), and the window's height: what the scroll keys
+// and the footer's hint need, from the same layout the screen is drawn by.
+func (m *Model) bodyOverflow() (extra, viewH int) {
+	if m.overlay != overlayNone || m.naming != nil || m.offSize() {
+		return 0, 0
+	}
+	i := m.shownChapter()
+	l := m.cat.At(i)
+	if l == nil {
+		return 0, 0
+	}
+	w, h := m.width, m.chapterHeight()
+	frame, viewH, _ := m.bodyFrame(l, m.shownValues(i), w, h, lessons.Panel{})
+	return max(ui.Lines(m.lessonBody(l, frame))-viewH, 0), viewH
+}
+
+// scrollBy moves the chapter body by n lines (a page is the window less a
+// line, so one line of context stays).
+func (m *Model) scrollBy(n int) {
+	extra, _ := m.bodyOverflow()
+	if extra == 0 {
+		return
+	}
+	// The last page ends with the body's last line under the ↑ marker.
+	m.scroll.chapter = m.shownChapter()
+	m.scroll.top = min(max(m.scrollTop()+n, 0), extra+1)
+}
+
+// scrollStep is how far a scroll key moves: shift+↓/↑ a line, pgdn/pgup a
+// page less two lines (the markers), so a line of context stays.
+func (m *Model) scrollStep(k string) int {
+	if strings.HasPrefix(k, "shift+") {
+		return 1
+	}
+	_, viewH := m.bodyOverflow()
+	return max(viewH-3, 1)
+}
+
+// viewport is the part of lines from top that fits h rows, with a marker
+// line on top when there is more above and at the bottom when there is more
+// below: a chapter never silently loses what does not fit.
+func viewport(lines []string, top, h int, th *ui.Theme) (string, int) {
+	n := len(lines)
+	if n <= h {
+		for len(lines) < h {
+			lines = append(lines, "")
+		}
+		return strings.Join(lines, "\n"), 0
+	}
+	if h < 3 {
+		return strings.Join(lines[:h], "\n"), 0
+	}
+	top = min(max(top, 0), n-(h-1))
+	above := top > 0
+	avail := h
+	if above {
+		avail--
+	}
+	below := top+avail < n
+	if below {
+		avail--
+	}
+	var out []string
+	if above {
+		out = append(out, th.Subtle.Render(fmt.Sprintf("↑ %d more above · pgup", top)))
+	}
+	out = append(out, lines[top:top+avail]...)
+	if below {
+		out = append(out, th.Subtle.Render(fmt.Sprintf("↓ %d more below · pgdn", n-top-avail)))
+	}
+	return strings.Join(out, "\n"), top
+}
+
 // lessonBody renders the chapter, reusing the last render when nothing it
 // depends on changed.
 func (m *Model) lessonBody(l lessons.Lesson, f lessons.Frame) string {
 	c := &m.body
 	k := c.key
-	if k.Theme == f.Theme && k.Width == f.Width && k.Height == f.Height && k.Spot == f.Spot &&
+	if k.Theme == f.Theme && k.Width == f.Width && k.Height == f.Height && k.Spot == f.Spot && k.Solo == f.Solo &&
 		k.Values.Equal(f.Values) && tallyEqual(k.Class, f.Class) && c.out != "" {
 		return c.out
 	}
@@ -754,7 +907,8 @@ func (m *Model) lessonBody(l lessons.Lesson, f lessons.Frame) string {
 	} else {
 		out = l.Render(f)
 	}
-	c.key, c.out = f, ui.Fit(out, f.Width, f.Height)
+	// Taller than its frame is allowed: the body scrolls (viewport).
+	c.key, c.out = f, ui.FitWidth(out, f.Width)
 	return c.out
 }
 
@@ -817,23 +971,69 @@ func (m *Model) contents(w, h int) string {
 	return ui.Fit(b.String(), w, h)
 }
 
-func (m *Model) helpView(w, h int) string {
-	hm := m.help
-	hm.SetWidth(w)
-	var b strings.Builder
-	b.WriteString(m.th.Header.Render("Keys"))
-	b.WriteString("\n\n")
-	b.WriteString(hm.FullHelpView(m.keys.FullHelp()))
-	if m.seat != nil {
-		b.WriteString("\n\n")
-		b.WriteString(m.classHelpText(w))
+// helpText is everything the help screen says, wrapped to w: the keys one
+// to a line (two columns when there is room), then the classroom's keys and
+// what the badges mean.
+func (m *Model) helpText(w int) []string {
+	var keys []string
+	for i, group := range m.keys.FullHelp() {
+		if i > 0 {
+			keys = append(keys, "")
+		}
+		for _, b := range group {
+			h := b.Help()
+			keys = append(keys, m.th.Focus.Render(ui.PadRight(h.Key, 13))+h.Desc)
+		}
 	}
-	b.WriteString("\n\n")
-	b.WriteString(ui.Wrap("Every chapter has controls: move between them with ↑/↓ or tab, change them with ←/→ "+
+	var b strings.Builder
+	b.WriteString(m.th.Header.Render("Keys") + "\n\n")
+	if w >= 100 {
+		half := (len(keys) + 1) / 2
+		for i := range half {
+			line := ui.PadRight(keys[i], w/2)
+			if i+half < len(keys) {
+				line += keys[i+half]
+			}
+			b.WriteString(line + "\n")
+		}
+	} else {
+		b.WriteString(strings.Join(keys, "\n") + "\n")
+	}
+	if m.seat != nil {
+		b.WriteString("\n" + m.classHelpText(w) + "\n")
+	}
+	b.WriteString("\n" + ui.Wrap("Every chapter has controls: move between them with ↑/↓ or tab, change them with ←/→ "+
 		"(hold shift for ten steps). A text control is edited with enter and left with esc. "+
 		"Figures are marked "+m.th.Badge(ui.Computed)+" when an exact formula or the real tokenizer made them, "+
 		m.th.Badge(ui.Illustrative)+" for a hand-set toy, and "+m.th.Badge(ui.Estimate)+" for a guess.", w))
-	b.WriteString("\n\n")
-	b.WriteString(m.th.Subtle.Render("any key closes this"))
-	return ui.Fit(b.String(), w, h)
+	return strings.Split(b.String(), "\n")
+}
+
+// helpPages is how many pages the help screen takes at the current size.
+func (m *Model) helpPages() int {
+	per := max(m.height-4-1, 1)
+	return max((len(m.helpText(m.width))+per-1)/per, 1)
+}
+
+// helpView is one page of the help screen, with a last line that always
+// says how to page and how to close it.
+func (m *Model) helpView(w, h int) string {
+	lines := m.helpText(w)
+	per := max(h-1, 1)
+	pages := max((len(lines)+per-1)/per, 1)
+	page := min(m.helpPage, pages-1)
+	body := lines[page*per : min((page+1)*per, len(lines))]
+	for len(body) < per {
+		body = append(body, "")
+	}
+	last := "any key closes this"
+	switch {
+	case pages > 1 && page == 0:
+		last = fmt.Sprintf("page 1 of %d · → next page · any other key closes this", pages)
+	case pages > 1 && page == pages-1:
+		last = fmt.Sprintf("page %d of %d · ← back · any other key closes this", page+1, pages)
+	case pages > 1:
+		last = fmt.Sprintf("page %d of %d · → next · ← back · any other key closes this", page+1, pages)
+	}
+	return ui.Fit(strings.Join(body, "\n")+"\n"+m.th.Subtle.Render(last), w, h)
 }

@@ -77,11 +77,15 @@ func TestOpensOnContentsAndNavigates(t *testing.T) {
 		t.Fatalf("n did not go to chapter 4:\n%s", s)
 	}
 	press(m, "1", "?")
-	if s := screen(m); !strings.Contains(s, "next chapter") || !strings.Contains(s, "any key closes this") {
+	if s := screen(m); !strings.Contains(s, "next chapter") || !strings.Contains(s, "page 1 of 2") || !strings.Contains(s, "key closes this") {
 		t.Fatalf("? did not show the help:\n%s", s)
 	}
+	press(m, "right")
+	if s := screen(m); !strings.Contains(s, "page 2 of 2") || !strings.Contains(s, "hand-set toy") {
+		t.Fatalf("→ did not turn the help's page:\n%s", s)
+	}
 	press(m, "x")
-	if s := screen(m); strings.Contains(s, "any key closes this") {
+	if s := screen(m); strings.Contains(s, "closes this") {
 		t.Fatalf("a key did not close the help:\n%s", s)
 	}
 }
@@ -146,7 +150,7 @@ func TestAdjustControls(t *testing.T) {
 		t.Fatal("enter did not toggle Spaces")
 	}
 	press(m, "down", "right") // View → BPE
-	if s := screen(m); !strings.Contains(s, "Merge table") {
+	if s := screen(m); !strings.Contains(s, "Merges (most frequent pair first)") {
 		t.Fatalf("View → BPE did not switch:\n%s", s)
 	}
 }

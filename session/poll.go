@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/session/room"
@@ -65,6 +66,11 @@ func (m *Model) pollFieldKey(msg tea.KeyPressMsg) {
 			m.notice = err.Error()
 			return
 		}
+		if p, ok := m.answerable(); ok && !p.Spec.InRange(n) {
+			// Kept in the field, to be mended rather than typed again.
+			m.notice = formatNumber(n) + " is out of range: answers are " + rangeText(p.Spec)
+			return
+		}
 		m.act(m.seat.Answer(room.Answer{Number: n}))
 		m.pollField = nil
 		if m.notice == "" {
@@ -117,7 +123,8 @@ func formatNumber(v float64) string {
 	}
 }
 
-// pollView is the box under the chapter while a poll is open.
+// pollView is the box under the chapter while a poll is open. Everything in
+// it wraps: a question or a choice is never cut, whatever the width.
 func (m *Model) pollView(w int) string {
 	if m.seat == nil || m.snap.Class == nil || m.snap.Class.Poll == nil {
 		return ""
@@ -125,33 +132,24 @@ func (m *Model) pollView(w int) string {
 	p := m.snap.Class.Poll
 	th := m.th
 	var b strings.Builder
-	b.WriteString(th.Title.Render("Question: ") + th.Strong.Render(p.Spec.Question))
+	b.WriteString(hanging(th.Title.Render("Question: "), th.Strong.Render(p.Spec.Question), w))
 	mine, answered := m.snap.Me.Answers[p.Spec.Chapter+"/"+p.Spec.ID]
 	counted := p.Revealed || m.instructor()
 	switch p.Spec.Kind {
 	case room.MultipleChoice:
-		if counted && p.Counts != nil {
-			items := make([]ui.BarItem, len(p.Spec.Choices))
-			for i, c := range p.Spec.Choices {
-				label := fmt.Sprintf("%d) %s", i+1, c)
-				if p.Revealed && i == p.Spec.Correct {
-					label += " ✓"
-				}
-				items[i] = ui.BarItem{Label: label, Value: float64(p.Counts[i]), Text: fmt.Sprint(p.Counts[i]),
-					Muted: p.Revealed && p.Spec.Correct >= 0 && i != p.Spec.Correct}
-			}
-			b.WriteString("\n" + th.Bars(items, min(w, 70)))
-		} else {
-			var opts []string
-			for i, c := range p.Spec.Choices {
-				o := fmt.Sprintf("%d) %s", i+1, c)
-				if answered && mine.Choice == i {
-					o = th.Selected.Render(o)
-				}
-				opts = append(opts, o)
-			}
-			b.WriteString("\n" + ui.Wrap(strings.Join(opts, "   "), w))
+		var counts []int
+		if counted {
+			counts = p.Counts
 		}
+		selected := -1
+		if answered && !counted {
+			selected = mine.Choice
+		}
+		correct := -1
+		if p.Revealed {
+			correct = p.Spec.Correct
+		}
+		b.WriteString("\n" + choiceRows(th, p.Spec.Choices, counts, selected, correct, w))
 	case room.Estimate:
 		if counted && len(p.Estimates) > 0 {
 			b.WriteString("\n" + estimateSummary(th, p, w))
@@ -182,11 +180,92 @@ func (m *Model) pollView(w int) string {
 		status = m.yourAnswer(p, mine) + th.Subtle.Render(fmt.Sprintf(" · %d answered · you can change it until the reveal", p.Answered))
 	case p.Spec.Kind == room.MultipleChoice:
 		status = th.Accent.Render(fmt.Sprintf("press 1–%d to answer", len(p.Spec.Choices))) + th.Subtle.Render(fmt.Sprintf(" · %d answered", p.Answered))
-	default:
-		status = th.Accent.Render("type a number to answer") + th.Subtle.Render(fmt.Sprintf(" · %d answered", p.Answered))
+	case m.pollField == nil:
+		// The unit and the range before the student starts typing.
+		status = th.Accent.Render("type a number to answer") + th.Subtle.Render(" · "+rangeText(p.Spec)+fmt.Sprintf(" · %d answered", p.Answered))
 	}
-	b.WriteString("\n" + ui.Wrap(status, w))
-	return ui.Fit(b.String(), w, 12)
+	if status != "" {
+		b.WriteString("\n" + ui.Wrap(status, w))
+	}
+	return b.String()
+}
+
+// rangeText says what an estimate counts and which answers it takes:
+// "in tokens, 0 or more", "in %, 0 to 100".
+func rangeText(spec room.PollSpec) string {
+	in := ""
+	if spec.Unit != "" {
+		in = "in " + spec.Unit + ", "
+	}
+	if spec.Max > spec.Min {
+		return fmt.Sprintf("%s%s to %s", in, formatNumber(spec.Min), formatNumber(spec.Max))
+	}
+	return in + "0 or more"
+}
+
+// hanging wraps text to w after a lead-in, continuing lines under the text
+// rather than under the lead-in.
+func hanging(lead, text string, w int) string {
+	indent := lipgloss.Width(lead)
+	if w-indent < 20 {
+		return ui.Wrap(lead+text, w)
+	}
+	lines := strings.Split(ui.Wrap(text, w-indent), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = lead + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", indent) + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// choiceRows lists a poll's choices one under another, each wrapped, never
+// cut. With counts (the instructor's view, or after the reveal) each
+// choice has its bar beside its first line; selected marks the student's own
+// answer and correct the right one (-1 for none).
+func choiceRows(th *ui.Theme, choices []string, counts []int, selected, correct, w int) string {
+	barW, textW, most := 0, 0, 0
+	if counts != nil {
+		for _, c := range counts {
+			textW = max(textW, len(fmt.Sprint(c)))
+			most = max(most, c)
+		}
+		barW = min(20, max(w/5, 4))
+	}
+	labelW := w
+	if counts != nil {
+		labelW = w - barW - textW - 2
+	}
+	var rows []string
+	for i, c := range choices {
+		lead := fmt.Sprintf("%d) ", i+1)
+		text := c
+		if i == correct {
+			text += " ✓"
+		}
+		lines := strings.Split(hanging(lead, text, labelW), "\n")
+		style := func(s ...string) string { return strings.Join(s, "") }
+		switch {
+		case i == selected:
+			style = th.Selected.Render
+		case correct >= 0 && i != correct:
+			style = th.Subtle.Render
+		}
+		for j, l := range lines {
+			if j == 0 && counts != nil && i < len(counts) {
+				n := 0
+				if most > 0 && counts[i] > 0 {
+					n = max(1, int(float64(counts[i])/float64(most)*float64(barW)+0.5))
+				}
+				bar := th.Bar.Render(strings.Repeat("█", n)) + strings.Repeat(" ", barW-n)
+				l = ui.PadRight(l, labelW) + " " + bar + " " + fmt.Sprintf("%*d", textW, counts[i])
+			}
+			rows = append(rows, style(l))
+		}
+	}
+	return strings.Join(rows, "\n")
 }
 
 func (m *Model) yourAnswer(p *room.PollView, a room.Answer) string {
@@ -199,9 +278,123 @@ func (m *Model) yourAnswer(p *room.PollView, a room.Answer) string {
 	return m.th.Strong.Render("your answer: " + formatNumber(a.Number))
 }
 
-// estimateSummary shows numeric answers as a histogram over powers of ten,
-// the scale on which estimates are wrong, with the truth marked.
+// estimateSummary shows numeric answers as a histogram with bars narrow
+// enough to tell close answers apart around the truth, and the median.
 func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
+	bins := estimateBins(p.Spec, p.Estimates)
+	items := make([]ui.BarItem, len(bins))
+	for i, b := range bins {
+		label := b.label
+		if p.Revealed && b.truth {
+			label += " ✓"
+		}
+		items[i] = ui.BarItem{Label: label, Value: float64(b.count), Text: fmt.Sprint(b.count)}
+	}
+	median := p.Estimates[len(p.Estimates)/2]
+	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+formatNumber(median))
+}
+
+// bin is one bar of an estimate histogram.
+type bin struct {
+	label string
+	count int
+	truth bool // the truth falls in it
+}
+
+// estimateBins sorts sorted answers into bars. On a range (a share, a
+// weight) the bars are ten equal slices of it, from the lowest answer's to
+// the highest's (and the truth's). Otherwise they are on a log scale, the
+// scale estimates are wrong on: seven around the truth, as wide as puts the
+// median miss halfway out (at least ×1.1 each, at most ×10), with answers
+// farther out gathered at the ends.
+func estimateBins(spec room.PollSpec, answers []float64) []bin {
+	if spec.Max > spec.Min {
+		const n = 10
+		step := (spec.Max - spec.Min) / n
+		at := func(v float64) int { return min(max(int((v-spec.Min)/step), 0), n-1) }
+		counts := make([]int, n)
+		lo, hi := at(spec.Truth), at(spec.Truth)
+		for _, v := range answers {
+			i := at(v)
+			counts[i]++
+			lo, hi = min(lo, i), max(hi, i)
+		}
+		var out []bin
+		for i := lo; i <= hi; i++ {
+			a, b := spec.Min+float64(i)*step, spec.Min+float64(i+1)*step
+			out = append(out, bin{label: formatNumber(a) + "–" + formatNumber(b), count: counts[i], truth: i == at(spec.Truth)})
+		}
+		return out
+	}
+	if spec.Truth <= 0 {
+		return decadeBins(spec.Truth, answers)
+	}
+	const side = 3 // bars each side of the truth's
+	var dist []float64
+	nonPositive := 0
+	for _, v := range answers {
+		if v <= 0 {
+			nonPositive++
+			continue
+		}
+		dist = append(dist, math.Abs(math.Log10(v/spec.Truth)))
+	}
+	sort.Float64s(dist)
+	median := 0.0
+	if len(dist) > 0 {
+		median = dist[(len(dist)-1)/2] // the lower median: two answers, the closer one
+	}
+	// The median miss lands halfway out: half the class is in the inner
+	// bars, fine enough to tell close answers apart, and the rest fans out
+	// to the ends.
+	width := min(max(2*median/side, math.Log10(1.1)), 1)
+	edge := func(k float64) float64 { return spec.Truth * math.Pow(10, k*width) }
+	counts := make([]int, 2*side+1)
+	below, above := 0, 0
+	for _, v := range answers {
+		if v <= 0 {
+			continue
+		}
+		k := int(math.Floor(math.Log10(v/spec.Truth)/width + 0.5))
+		switch {
+		case k < -side:
+			below++
+		case k > side:
+			above++
+		default:
+			counts[k+side]++
+		}
+	}
+	var out []bin
+	if nonPositive > 0 {
+		out = append(out, bin{label: "0 or less", count: nonPositive})
+	}
+	if below > 0 {
+		out = append(out, bin{label: "below " + sig3(edge(-side-0.5)), count: below})
+	}
+	for k := -side; k <= side; k++ {
+		out = append(out, bin{label: sig3(edge(float64(k)-0.5)) + "–" + sig3(edge(float64(k)+0.5)),
+			count: counts[k+side], truth: k == 0})
+	}
+	if above > 0 {
+		out = append(out, bin{label: "above " + sig3(edge(side+0.5)), count: above})
+	}
+	return out
+}
+
+// sig3 prints a bar's edge to three significant figures: 6.64, 66.4,
+// 6,640, 6.64e+07.
+func sig3(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
+	if a := math.Abs(r); a >= 1000 && a < 1e6 {
+		return thousands(int(r))
+	}
+	return strconv.FormatFloat(r, 'g', -1, 64)
+}
+
+// decadeBins is the histogram over powers of ten, for a truth of zero or
+// less (no scale to centre on).
+func decadeBins(truth float64, answers []float64) []bin {
 	bucket := func(v float64) int {
 		if v <= 0 {
 			return math.MinInt32
@@ -209,40 +402,24 @@ func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
 		return int(math.Floor(math.Log10(v)))
 	}
 	counts := map[int]int{}
-	for _, v := range p.Estimates {
+	for _, v := range answers {
 		counts[bucket(v)]++
 	}
-	keys := make([]int, 0, len(counts))
+	keys := make([]int, 0, len(counts)+1)
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	truth := bucket(p.Spec.Truth)
-	if p.Revealed {
-		if _, ok := counts[truth]; !ok {
-			keys = append(keys, truth)
-		}
+	if _, ok := counts[bucket(truth)]; !ok {
+		keys = append(keys, bucket(truth))
 	}
 	sort.Ints(keys)
-	var items []ui.BarItem
-	truthAt := 0
+	out := make([]bin, 0, len(keys))
 	for _, k := range keys {
-		if k == truth {
-			truthAt = len(items)
-		}
-		label := "≤ 0"
+		label := "0 or less"
 		if k != math.MinInt32 {
-			label = fmt.Sprintf("%s–%s", formatNumber(math.Pow(10, float64(k))), formatNumber(math.Pow(10, float64(k+1))))
+			label = formatNumber(math.Pow(10, float64(k))) + "–" + formatNumber(math.Pow(10, float64(k+1)))
 		}
-		if p.Revealed && k == truth {
-			label += " ✓"
-		}
-		items = append(items, ui.BarItem{Label: label, Value: float64(counts[k]), Text: fmt.Sprint(counts[k])})
+		out = append(out, bin{label: label, count: counts[k], truth: k == bucket(truth)})
 	}
-	if len(items) > 7 {
-		// Seven buckets around the truth: the answer must stay in view.
-		start := min(max(truthAt-3, 0), len(items)-7)
-		items = items[start : start+7]
-	}
-	median := p.Estimates[len(p.Estimates)/2]
-	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+formatNumber(median))
+	return out
 }

@@ -78,7 +78,7 @@ func (r *Renders) Render(l lessons.Lesson, f lessons.Frame) string {
 // mono or colour: every session's theme is built the same way from that.
 func frameKey(l lessons.Lesson, f lessons.Frame) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%t\x00%s\x00", l.ID(), f.Width, f.Height, f.Theme.Mono, f.Spot)
+	fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%t\x00%s\x00%t\x00", l.ID(), f.Width, f.Height, f.Theme.Mono, f.Spot, f.Solo)
 	for _, k := range slices.Sorted(maps.Keys(f.Values)) {
 		b.WriteString(k)
 		b.WriteByte('=')

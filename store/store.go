@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -254,6 +255,11 @@ type waiter struct {
 // start-up, not hours into a class.
 func Open(dir string, logger *log.Logger) (*Store, error) {
 	path := filepath.Join(dir, FileName)
+	// The database holds names and answers: owner-only, like the host key.
+	// SQLite gives the -wal and -shm files the database file's mode.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+		f.Close()
+	}
 	dsn := "file:" + path +
 		"?_pragma=busy_timeout(" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -422,4 +423,28 @@ func TestAnswersResetsAndForgets(t *testing.T) {
 	if _, members, _, _ = db.Load(); len(members) != 1 || members[0].ID != "key:bo" {
 		t.Errorf("members after Bo came back: %+v", members)
 	}
+}
+
+// TestFilesAreOwnerOnly: the database and its WAL hold names and answers,
+// so only the server's own user may read them, like the host key.
+func TestFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, log.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Record(event(1, "key:ada"))
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: others can read it", name, st.Mode().Perm())
+		}
+	}
+	db.Close()
 }

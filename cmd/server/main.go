@@ -7,8 +7,9 @@
 //
 // Every serve flag has an EXPEDITION_* environment twin (EXPEDITION_LISTEN,
 // EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS,
-// EXPEDITION_CONN_BURST, EXPEDITION_CONN_RATE, EXPEDITION_INSTRUCTORS); a flag
-// given on the command line wins over the environment.
+// EXPEDITION_CONN_BURST, EXPEDITION_CONN_RATE, EXPEDITION_INSTRUCTORS,
+// EXPEDITION_NEW_TOKEN); a flag given on the command line wins over the
+// environment.
 package main
 
 import (
@@ -42,8 +43,12 @@ func main() {
 // run is main with its outputs and exit code made testable.
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	switch {
+	case len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-':
 		cmd, args = args[0], args[1:]
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		// Help with no command: the commands, not only serve's flags.
+		cmd = "help"
 	}
 	switch cmd {
 	case "serve":
@@ -53,12 +58,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "snapshot":
 		return snapshot(args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: server [serve|local|snapshot] [flags]; server CMD -h lists a command's flags")
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "unknown command %q: use serve, local or snapshot\n", cmd)
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 	return 2
 }
+
+// usage is what "server help" and "server --help" print: the commands, and
+// where each one's flags are listed.
+const usage = `Expedition: a guided tour inside a GPT-5-class language model, served over SSH to a class.
+
+usage: server [command] [flags]
+
+commands:
+  serve     serve the class over SSH (the default when no command is given)
+  local     take the tour alone, in this terminal, without SSH
+  snapshot  print one chapter's screen as text
+  help      print this
+
+"server COMMAND -h" lists a command's flags; every serve flag has an EXPEDITION_* environment twin.
+`
 
 // envDefault reads an EXPEDITION_* variable, falling back to def.
 func envDefault(name, def string) string {
@@ -100,7 +120,18 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	connRate := fs.Float64("conn-rate", rateDefault, "new sessions per second per address once the burst is spent (env EXPEDITION_CONN_RATE)")
 	instructors := fs.String("instructors", envDefault("EXPEDITION_INSTRUCTORS", ""),
-		"authorized_keys file of instructor keys; without one a start-up token makes ssh instructor@host the instructor (env EXPEDITION_INSTRUCTORS)")
+		"authorized_keys file of instructor keys; without one a token kept in the data directory makes ssh instructor@host the instructor (env EXPEDITION_INSTRUCTORS)")
+	newTokenDefault, err := strconv.ParseBool(envDefault("EXPEDITION_NEW_TOKEN", "false"))
+	if err != nil {
+		fmt.Fprintf(stderr, "EXPEDITION_NEW_TOKEN: %v\n", err)
+		return 2
+	}
+	newToken := fs.Bool("new-token", newTokenDefault, "replace the instructor token kept in the data directory with a new one (env EXPEDITION_NEW_TOKEN)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: server [serve] [flags]\n\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nOther commands: local, snapshot, help (server help lists them).\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -117,7 +148,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
-		ConnBurst: *connBurst, ConnRate: *connRate,
+		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

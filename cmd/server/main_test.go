@@ -49,13 +49,47 @@ func TestSnapshotRejectsBadInput(t *testing.T) {
 		{[]string{"--set", "view=bpe", "--set", "merges=9999"}, "out of range"},
 		{[]string{"--set", "encoding=gpt2"}, "not one of o200k_base, cl100k_base"},
 		{[]string{"--set", "novalue"}, "want key=value"},
-		{[]string{"--width", "0"}, "between 1 and 1000"},
+		{[]string{"--width", "0"}, "--width must be 80 to 320"},
+		{[]string{"--width", "60"}, "--width must be 80 to 320 and --height 24 to 100 (got 60×30)"},
+		{[]string{"--height", "101"}, "(got 100×101)"},
+		{[]string{"--chapter", "42"}, "there is no chapter 42"},
 		{[]string{"--set", "text=" + strings.Repeat("x", 2001)}, "over the limit of 2000"},
 	} {
 		_, errOut, code := runCmd(append([]string{"snapshot"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("snapshot %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+func TestSnapshotTakesAChapterNumber(t *testing.T) {
+	byNumber, errOut, code := runCmd("snapshot", "--chapter", "3", "--width", "80", "--height", "24")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	byID, _, _ := runCmd("snapshot", "--chapter", "attention", "--width", "80", "--height", "24")
+	if byNumber != byID || !strings.Contains(byNumber, "3  The act of looking back") {
+		t.Errorf("--chapter 3 and --chapter attention differ:\n%s\n---\n%s", byNumber, byID)
+	}
+}
+
+// TestHelpListsTheCommands: --help and help name every command and where
+// each one's flags are.
+func TestHelpListsTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		out, _, code := runCmd(args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		for _, want := range []string{"serve", "local", "snapshot", "COMMAND -h", "EXPEDITION_"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v does not mention %q:\n%s", args, want, out)
+			}
+		}
+	}
+	_, errOut, _ := runCmd("serve", "-h")
+	if !strings.Contains(errOut, "-new-token") || !strings.Contains(errOut, "Other commands: local, snapshot") {
+		t.Errorf("serve -h:\n%s", errOut)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -23,11 +24,11 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 func snapshot(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("snapshot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	chapter := fs.String("chapter", "tokens", "chapter ID")
+	chapter := fs.String("chapter", "tokens", "chapter, by ID (tokens) or number (1)")
 	var sets setFlags
 	fs.Var(&sets, "set", "key=value for one of the chapter's controls (repeatable)")
-	width := fs.Int("width", 100, "screen width in cells")
-	height := fs.Int("height", 30, "screen height in lines")
+	width := fs.Int("width", 100, fmt.Sprintf("screen width in cells (%d to %d)", session.MinWidth, session.MaxWidth))
+	height := fs.Int("height", 30, fmt.Sprintf("screen height in lines (%d to %d)", session.MinHeight, session.MaxHeight))
 	color := fs.Bool("color", false, "keep colour escape codes")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -36,8 +37,10 @@ func snapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "snapshot: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if *width < 1 || *height < 1 || *width > 1000 || *height > 1000 {
-		fmt.Fprintln(stderr, "snapshot: --width and --height must be between 1 and 1000")
+	// A size a session would refuse is an error, not a screen saying so.
+	if *width < session.MinWidth || *width > session.MaxWidth || *height < session.MinHeight || *height > session.MaxHeight {
+		fmt.Fprintf(stderr, "snapshot: --width must be %d to %d and --height %d to %d (got %d×%d)\n",
+			session.MinWidth, session.MaxWidth, session.MinHeight, session.MaxHeight, *width, *height)
 		return 2
 	}
 	catalog, err := lessons.NewCatalog()
@@ -45,17 +48,36 @@ func snapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "build chapters: %v\n", err)
 		return 1
 	}
-	values, err := ParseSets(catalog, *chapter, sets)
+	id, err := chapterID(catalog, *chapter)
 	if err != nil {
 		fmt.Fprintf(stderr, "snapshot: %v\n", err)
 		return 2
 	}
-	screen := session.Snapshot(catalog, *chapter, values, *width, *height, *color)
+	values, err := ParseSets(catalog, id, sets)
+	if err != nil {
+		fmt.Fprintf(stderr, "snapshot: %v\n", err)
+		return 2
+	}
+	screen := session.Snapshot(catalog, id, values, *width, *height, *color)
 	if !*color {
 		screen = ansi.Strip(screen)
 	}
 	fmt.Fprintln(stdout, screen)
 	return 0
+}
+
+// chapterID finds a chapter by ID or by its number.
+func chapterID(catalog *lessons.Catalog, s string) (string, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if i, ok := catalog.ByNumber(n); ok {
+			return catalog.At(i).ID(), nil
+		}
+		return "", fmt.Errorf("there is no chapter %d (chapters: %s)", n, catalog.IDs())
+	}
+	if _, ok := catalog.Index(s); !ok {
+		return "", fmt.Errorf("unknown chapter %q (chapters: %s)", s, catalog.IDs())
+	}
+	return s, nil
 }
 
 // ParseSets checks a chapter ID and key=value pairs against the catalog,

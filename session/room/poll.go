@@ -29,6 +29,20 @@ type PollSpec struct {
 	Truth    float64
 	Unit     string
 	Explain  string
+	// Min and Max bound an Estimate's answers; both zero means any number
+	// at least 0.
+	Min, Max float64
+	// When is the view of the chapter the question is about ("key=value",
+	// or ""): the instructor's session closes the poll when it stops holding.
+	When string
+}
+
+// InRange reports whether v is an answer the estimate accepts.
+func (p PollSpec) InRange(v float64) bool {
+	if p.Max > p.Min {
+		return v >= p.Min && v <= p.Max
+	}
+	return v >= 0
 }
 
 func (p PollSpec) key() string { return p.Chapter + "/" + p.ID }
@@ -230,6 +244,9 @@ func (s *Seat) Answer(a Answer) error {
 		case Estimate:
 			if math.IsNaN(a.Number) || math.IsInf(a.Number, 0) || math.Abs(a.Number) > 1e40 {
 				return ErrBadAnswer
+			}
+			if !p.spec.InRange(a.Number) {
+				return ErrOutOfRange
 			}
 			a.Choice = 0
 		}

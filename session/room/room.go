@@ -25,8 +25,11 @@ var (
 	ErrBanned        = errors.New("you have been removed from this class")
 	ErrNoPoll        = errors.New("no poll is open")
 	ErrBadAnswer     = errors.New("that is not an answer to this poll")
-	ErrUnknown       = errors.New("no such chapter or control")
-	ErrLeft          = errors.New("this seat has left the room")
+	// ErrOutOfRange refuses an estimate outside its poll's range (the
+	// session says which range).
+	ErrOutOfRange = errors.New("that answer is outside the question's range")
+	ErrUnknown    = errors.New("no such chapter or control")
+	ErrLeft       = errors.New("this seat has left the room")
 	// ErrTooFast refuses a student's class action past their rate: a burst
 	// a person can type, not what a script can send.
 	// (Short: a notice must fit an 80-column footer beside the badge.)
@@ -102,8 +105,9 @@ type Room struct {
 	// names finds a member by folded display name, so naming costs the
 	// same in a class of three thousand as in a class of thirty.
 	names map[string]*member
-	// connected counts members with at least one live session.
-	connected int
+	// connected counts members with at least one live session; hands,
+	// the hands up.
+	connected, hands int
 	// dirty is set by quiet events until the next full publish; staffDirty
 	// by changes only instructors see (positions) until the next publish
 	// that reaches them.
@@ -181,9 +185,7 @@ type Position struct {
 func (r *Room) Join(id Identity) (*Seat, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// An address ban stops only keyless students: a whole class may share
-	// the banned student's address behind the school's NAT.
-	if r.banned[id.ID] || keyless(id.ID) && id.Role == Student && id.Addr != "" && r.banned["addr:"+id.Addr] {
+	if r.banned[id.ID] {
 		return nil, ErrBanned
 	}
 	now := r.cfg.Now()
@@ -358,13 +360,14 @@ func (r *Room) class(instructor bool) *Class {
 	for ch, t := range r.tallies {
 		c.Tallies[ch] = maps.Clone(t)
 	}
-	c.Instructor = r.leadName()
+	c.Instructor, c.Teaching = r.leadName(), len(r.staff) > 0
 	if r.poll != nil {
 		c.Poll = r.poll.view(instructor)
 	}
 	if instructor {
 		c.lastPoll = maps.Clone(r.lastPoll)
 		c.Alert = r.alert
+		c.Hands = r.hands
 	}
 	return c
 }
@@ -420,8 +423,12 @@ type Class struct {
 	Tallies map[string]map[string]int
 	// Connected counts members with at least one live session.
 	Connected int
-	// Instructor is the connected instructor's name ("" if none).
+	// Instructor is the connected instructor's name ("" if none, or not
+	// named yet); Teaching is whether an instructor is connected.
 	Instructor string
+	Teaching   bool
+	// Hands counts the hands up (only in instructors' snapshots).
+	Hands int
 	// Alert is a warning for the instructor ("" for none; never set for
 	// students), e.g. that the class is not being saved.
 	Alert string

@@ -307,6 +307,9 @@ func TestQuietEventsWakeOnlyWhoTheyConcern(t *testing.T) {
 	}
 }
 
+// TestKeylessBanSparesTheRestOfTheNAT: banning a keyless student bans that
+// session only; every other student behind the same address, keyless or
+// not, still joins (a school's NAT gives the whole class one address).
 func TestKeylessBanSparesTheRestOfTheNAT(t *testing.T) {
 	r := newRoom()
 	in := join(t, r, "instructor", Instructor)
@@ -315,14 +318,86 @@ func TestKeylessBanSparesTheRestOfTheNAT(t *testing.T) {
 		t.Fatal(err)
 	}
 	troll.Leave()
-	if _, err := r.Join(Identity{ID: "session:2", Addr: "10.0.0.9"}); err != ErrBanned {
-		t.Errorf("another keyless session from the banned address: %v", err)
+	if _, err := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9"}); err != ErrBanned {
+		t.Errorf("the banned session itself: %v", err)
+	}
+	if _, err := r.Join(Identity{ID: "session:2", Addr: "10.0.0.9"}); err != nil {
+		t.Errorf("another keyless student from the banned student's address was turned away: %v", err)
 	}
 	if _, err := r.Join(Identity{ID: "key:ada", Addr: "10.0.0.9"}); err != nil {
 		t.Errorf("a student with a key behind the same NAT was turned away: %v", err)
 	}
 	if _, err := r.Join(Identity{ID: "instructor", Role: Instructor, Addr: "10.0.0.9"}); err != nil {
 		t.Errorf("the instructor behind the same NAT was turned away: %v", err)
+	}
+}
+
+// TestLeavingTheChapterClosesItsPoll: a poll belongs to its chapter.
+func TestLeavingTheChapterClosesItsPoll(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "key:a", Student)
+	q := PollSpec{Chapter: "tokens", ID: "q", Choices: []string{"x", "y"}}
+	_ = in.OpenPoll(q)
+	_ = a.Answer(Answer{Choice: 1})
+	_ = in.SetChapter("scaling")
+	if p := a.Latest().Class.Poll; p != nil {
+		t.Fatalf("the tokens poll is still up in scaling: %+v", p)
+	}
+	_ = in.SetChapter("tokens")
+	_ = in.OpenPoll(q)
+	if p := in.Latest().Class.Poll; p == nil || p.Answered != 1 {
+		t.Errorf("reopened in its chapter, the poll lost its answers: %+v", p)
+	}
+}
+
+// TestHandsAreCountedForInstructors: the instructor's snapshot counts hands
+// up without the dashboard; students' snapshots do not carry the count.
+func TestHandsAreCountedForInstructors(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "key:a", Student)
+	b := join(t, r, "key:b", Student)
+	_ = a.RaiseHand(true)
+	_ = b.RaiseHand(true)
+	if n := in.Latest().Class.Hands; n != 2 {
+		t.Errorf("hands up: %d, want 2", n)
+	}
+	_ = in.ClearHand("key:a")
+	b.Leave()
+	if n := in.Latest().Class.Hands; n != 0 {
+		t.Errorf("after one lowered and one left: %d hands up", n)
+	}
+	_ = a.RaiseHand(true)
+	r.Refresh()
+	if n := a.Latest().Class.Hands; n != 0 {
+		t.Errorf("a student's snapshot counts hands: %d", n)
+	}
+	if !a.Latest().Class.Teaching {
+		t.Error("the student is not told an instructor is here")
+	}
+	in.Leave()
+	r.Refresh()
+	if a.Latest().Class.Teaching {
+		t.Error("the instructor left, but the student still reads that one is here")
+	}
+}
+
+// TestEstimatesOutsideTheRangeAreRefused: a percentage question refuses 128.
+func TestEstimatesOutsideTheRangeAreRefused(t *testing.T) {
+	r := newRoom()
+	in := join(t, r, "teacher", Instructor)
+	a := join(t, r, "key:a", Student)
+	_ = in.OpenPoll(PollSpec{Chapter: "tokens", ID: "pct", Kind: Estimate, Truth: 12, Unit: "%", Min: 0, Max: 100})
+	if err := a.Answer(Answer{Number: 128}); err != ErrOutOfRange {
+		t.Errorf("128 %% accepted: %v", err)
+	}
+	if err := a.Answer(Answer{Number: 100}); err != nil {
+		t.Errorf("100 %% refused: %v", err)
+	}
+	_ = in.OpenPoll(PollSpec{Chapter: "tokens", ID: "count", Kind: Estimate, Truth: 12})
+	if err := a.Answer(Answer{Number: -3}); err != ErrOutOfRange {
+		t.Errorf("a negative count accepted: %v", err)
 	}
 }
 

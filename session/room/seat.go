@@ -70,7 +70,7 @@ func (s *Seat) Leave() {
 	}
 	m.sessions--
 	if m.sessions <= 0 {
-		m.hand = false
+		r.setHand(m, false)
 		r.connected--
 	}
 	delete(r.moved, m) // the leave event saves the member as they are
@@ -163,7 +163,17 @@ func (s *Seat) SetChapter(chapter string) error {
 		if r.chapter != chapter {
 			r.chapter = chapter
 			r.spot = ""
-			r.changed(event{kind: "chapter", actor: s.m, data: map[string]any{"chapter": chapter}})
+			data := map[string]any{"chapter": chapter}
+			// A poll belongs to its chapter: leaving the chapter closes it
+			// (its answers are kept, and opening it again brings them
+			// back), so no question is ever shown over a screen it is not
+			// about.
+			if r.poll != nil && r.poll.spec.Chapter != chapter {
+				data["closed_poll"] = r.poll.spec.key()
+				r.poll.open = false
+				r.poll = nil
+			}
+			r.changed(event{kind: "chapter", actor: s.m, data: data})
 		}
 		return nil
 	})
@@ -221,7 +231,7 @@ func (s *Seat) RaiseHand(up bool) error {
 		if err := s.spend(r); err != nil {
 			return err
 		}
-		s.m.hand = up
+		r.setHand(s.m, up)
 		r.quiet(event{kind: "hand", actor: s.m, data: map[string]any{"up": up}, touched: []*member{s.m}})
 		return nil
 	})
@@ -231,7 +241,7 @@ func (s *Seat) RaiseHand(up bool) error {
 func (s *Seat) ClearHand(id string) error {
 	return s.instructor(func(r *Room) error {
 		if m := r.members[id]; m != nil {
-			m.hand = false
+			r.setHand(m, false)
 			r.quiet(event{kind: "hand", actor: s.m, data: map[string]any{"member": id, "up": false}, touched: []*member{m}})
 		}
 		return nil
@@ -239,9 +249,8 @@ func (s *Seat) ClearHand(id string) error {
 }
 
 // Kick removes a member's sessions; they may come back unless ban is set,
-// in which case their key may not join this class again, and for a keyless
-// student no keyless student from their address may (students with keys
-// from the same address are unaffected).
+// in which case their key may not join this class again. A keyless
+// student's ban holds for that session only (see above).
 func (s *Seat) Kick(id string, ban bool) error {
 	return s.instructor(func(r *Room) error {
 		m := r.members[id]
@@ -249,12 +258,13 @@ func (s *Seat) Kick(id string, ban bool) error {
 			return ErrUnknown
 		}
 		m.kicked = true
-		m.hand = false
+		r.setHand(m, false)
 		if ban {
+			// A keyless student is banned as that session only: their
+			// address is shared by the whole class behind a school's NAT,
+			// and nothing else tells them apart. They can come back as a
+			// new person; only a key can be kept out.
 			r.banned[id] = true
-			if keyless(id) && m.addr != "" {
-				r.banned["addr:"+m.addr] = true
-			}
 		}
 		r.quiet(event{kind: "kick", actor: s.m, data: map[string]any{"member": id, "ban": ban}, touched: []*member{m}, state: ban})
 		return nil
@@ -383,6 +393,20 @@ func (s *Seat) ClearTallies(chapter string) error {
 		r.changed(event{kind: "tallies.clear", actor: s.m, data: map[string]any{"chapter": chapter}, touched: touched})
 		return nil
 	})
+}
+
+// setHand raises or lowers m's hand, keeping the count of hands up that the
+// instructors' screens show. Callers hold r.mu.
+func (r *Room) setHand(m *member, up bool) {
+	if m.hand == up {
+		return
+	}
+	m.hand = up
+	if up {
+		r.hands++
+	} else {
+		r.hands--
+	}
 }
 
 // SetAlert puts a warning on every instructor's screen ("" clears it). The
