@@ -240,10 +240,14 @@ func (c Control) Display(v string) string {
 }
 
 // Visible reports whether the control is shown for these values (see When).
-func (c Control) Visible(v Values) bool {
-	if c.When == "" {
+func (c Control) Visible(v Values) bool { return holds(c.When, v) }
+
+// holds reports whether a "key=value" condition holds for v ("" always
+// does): the When of a control or of a poll.
+func holds(when string, v Values) bool {
+	if when == "" {
 		return true
 	}
-	k, want, _ := strings.Cut(c.When, "=")
+	k, want, _ := strings.Cut(when, "=")
 	return v[k] == want
 }

@@ -7,11 +7,7 @@
 // command print one.
 package lessons
 
-import (
-	"strings"
-
-	"github.com/expedition-llm/expedition/lessons/ui"
-)
+import "github.com/expedition-llm/expedition/lessons/ui"
 
 // Lesson is one chapter of the tour.
 type Lesson interface {
@@ -143,13 +139,7 @@ type Poll struct {
 }
 
 // Holds reports whether the question is about what values v show (see When).
-func (p Poll) Holds(v Values) bool {
-	if p.When == "" {
-		return true
-	}
-	k, want, _ := strings.Cut(p.When, "=")
-	return v[k] == want
-}
+func (p Poll) Holds(v Values) bool { return holds(p.When, v) }
 
 // meta is what every chapter says about itself. Chapters embed it, so a
 // chapter's name, number and blurb are one literal instead of four methods.

@@ -30,7 +30,19 @@ func teacher(t *testing.T, r *running, opts ...sshtest.Option) *sshtest.Client {
 // student joins with a key of its own (returned so a test can reconnect).
 func student(t *testing.T, r *running, name string, opts ...sshtest.Option) *sshtest.Client {
 	t.Helper()
-	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(100, 30)}, opts...)...)
+	return joinAs(t, r, name, append([]sshtest.Option{sshtest.WithKey(sshtest.NewKey(t))}, opts...)...)
+}
+
+// keyless joins a student without a key and names them.
+func keyless(t *testing.T, r *running, name string) *sshtest.Client {
+	t.Helper()
+	return joinAs(t, r, name, sshtest.WithUser(strings.ToLower(name)), sshtest.WithKeyboardInteractive())
+}
+
+// joinAs connects at 100×30 with opts and answers the name prompt.
+func joinAs(t *testing.T, r *running, name string, opts ...sshtest.Option) *sshtest.Client {
+	t.Helper()
+	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithSize(100, 30)}, opts...)...)
 	c.WaitFor("What should the class call you?")
 	c.Key("ctrl+u")
 	c.Type(name)
@@ -514,18 +526,6 @@ func TestBanningAKeylessStudentSparesTheirClassmates(t *testing.T) {
 	keyless(t, r, "Late")
 	mate.Type("h")
 	mate.WaitFor("Hand raised")
-}
-
-// keyless joins a student without a key and names them.
-func keyless(t *testing.T, r *running, name string) *sshtest.Client {
-	t.Helper()
-	c := sshtest.Dial(t, r.addr, sshtest.WithUser(strings.ToLower(name)), sshtest.WithKeyboardInteractive(), sshtest.WithSize(100, 30))
-	c.WaitFor("What should the class call you?")
-	c.Key("ctrl+u")
-	c.Type(name)
-	c.Key("enter")
-	c.WaitFor("following")
-	return c
 }
 
 // TestStudentBackBeforeTheInstructorGoesToTheClass: after a restart, a
