@@ -20,7 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,53 +80,43 @@ commands:
 "server COMMAND -h" lists a command's flags; every serve flag has an EXPEDITION_* environment twin.
 `
 
-// envDefault reads an EXPEDITION_* variable, falling back to def.
-func envDefault(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
+// envTwins gives every flag of fs its environment twin, EXPEDITION_ and
+// the flag's name in capitals (--idle-timeout, EXPEDITION_IDLE_TIMEOUT): the
+// one place the pairs are made. A variable that is set becomes the flag's
+// default (a flag on the command line still wins), and the flag's help
+// names it. A value the flag would refuse is an error naming the variable.
+func envTwins(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "EXPEDITION_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		f.Usage += " (env " + env + ")"
+		if v, ok := os.LookupEnv(env); ok && err == nil {
+			if serr := f.Value.Set(v); serr != nil {
+				err = fmt.Errorf("%s: %w", env, serr)
+				return
+			}
+			f.DefValue = f.Value.String()
+		}
+	})
+	return err
 }
 
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", envDefault("EXPEDITION_LISTEN", server.DefaultListen),
-		"address to serve SSH on; 0.0.0.0:2222 for a workshop (env EXPEDITION_LISTEN)")
-	data := fs.String("data", envDefault("EXPEDITION_DATA", server.DefaultDataDir),
-		"directory for the host key and class data (env EXPEDITION_DATA)")
-	idleDefault, err := time.ParseDuration(envDefault("EXPEDITION_IDLE_TIMEOUT", server.DefaultIdleTimeout.String()))
-	if err != nil {
-		fmt.Fprintf(stderr, "EXPEDITION_IDLE_TIMEOUT: %v\n", err)
+	listen := fs.String("listen", server.DefaultListen, "address to serve SSH on; 0.0.0.0:2222 for a workshop")
+	data := fs.String("data", server.DefaultDataDir, "directory for the host key, the instructor token and the class data")
+	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "close a session with no key pressed and nothing new on screen this long")
+	maxSessions := fs.Int("max-sessions", server.DefaultMaxSessions, "most sessions at once")
+	connBurst := fs.Int("conn-burst", server.DefaultConnBurst, "sessions one address may open at once, e.g. a class behind one NAT")
+	connRate := fs.Float64("conn-rate", server.DefaultConnRate, "new sessions per second per address once the burst is spent")
+	instructors := fs.String("instructors", "",
+		"authorized_keys file of instructor keys; without one a token kept in the data directory makes ssh instructor@host the instructor")
+	newToken := fs.Bool("new-token", false, "replace the instructor token kept in the data directory with a new one")
+	if err := envTwins(fs); err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	idle := fs.Duration("idle-timeout", idleDefault, "close connections silent this long (env EXPEDITION_IDLE_TIMEOUT)")
-	maxDefault, err := strconv.Atoi(envDefault("EXPEDITION_MAX_SESSIONS", strconv.Itoa(server.DefaultMaxSessions)))
-	if err != nil {
-		fmt.Fprintf(stderr, "EXPEDITION_MAX_SESSIONS: %v\n", err)
-		return 2
-	}
-	maxSessions := fs.Int("max-sessions", maxDefault, "most sessions at once (env EXPEDITION_MAX_SESSIONS)")
-	burstDefault, err := strconv.Atoi(envDefault("EXPEDITION_CONN_BURST", strconv.Itoa(server.DefaultConnBurst)))
-	if err != nil {
-		fmt.Fprintf(stderr, "EXPEDITION_CONN_BURST: %v\n", err)
-		return 2
-	}
-	connBurst := fs.Int("conn-burst", burstDefault, "sessions one address may open at once, e.g. a class behind one NAT (env EXPEDITION_CONN_BURST)")
-	rateDefault, err := strconv.ParseFloat(envDefault("EXPEDITION_CONN_RATE", strconv.Itoa(server.DefaultConnRate)), 64)
-	if err != nil {
-		fmt.Fprintf(stderr, "EXPEDITION_CONN_RATE: %v\n", err)
-		return 2
-	}
-	connRate := fs.Float64("conn-rate", rateDefault, "new sessions per second per address once the burst is spent (env EXPEDITION_CONN_RATE)")
-	instructors := fs.String("instructors", envDefault("EXPEDITION_INSTRUCTORS", ""),
-		"authorized_keys file of instructor keys; without one a token kept in the data directory makes ssh instructor@host the instructor (env EXPEDITION_INSTRUCTORS)")
-	newTokenDefault, err := strconv.ParseBool(envDefault("EXPEDITION_NEW_TOKEN", "false"))
-	if err != nil {
-		fmt.Fprintf(stderr, "EXPEDITION_NEW_TOKEN: %v\n", err)
-		return 2
-	}
-	newToken := fs.Bool("new-token", newTokenDefault, "replace the instructor token kept in the data directory with a new one (env EXPEDITION_NEW_TOKEN)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: server [serve] [flags]\n\n")
 		fs.PrintDefaults()

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/expedition-llm/expedition/lessons"
 )
@@ -123,4 +125,33 @@ func FuzzParseSets(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEnvTwins: every serve flag has its EXPEDITION_ twin, from one table;
+// a set variable is the default, the command line wins, and a bad value
+// names the variable.
+func TestEnvTwins(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	idle := fs.Duration("idle-timeout", time.Hour, "idle")
+	burst := fs.Int("conn-burst", 200, "burst")
+	t.Setenv("EXPEDITION_IDLE_TIMEOUT", "90m")
+	t.Setenv("EXPEDITION_CONN_BURST", "50")
+	if err := envTwins(fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--conn-burst", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if *idle != 90*time.Minute || *burst != 7 {
+		t.Errorf("idle %v (want 90m from the env), burst %d (want 7 from the command line)", *idle, *burst)
+	}
+	if u := fs.Lookup("idle-timeout").Usage; !strings.Contains(u, "(env EXPEDITION_IDLE_TIMEOUT)") {
+		t.Errorf("the flag's help does not name its twin: %q", u)
+	}
+	bad := flag.NewFlagSet("t", flag.ContinueOnError)
+	bad.Int("max-sessions", 1, "")
+	t.Setenv("EXPEDITION_MAX_SESSIONS", "many")
+	if err := envTwins(bad); err == nil || !strings.Contains(err.Error(), "EXPEDITION_MAX_SESSIONS") {
+		t.Errorf("a bad value: %v", err)
+	}
 }
