@@ -24,10 +24,19 @@ type Attention struct {
 	controls []Control
 }
 
+// The lesson contract and the optional parts of it that Attention keeps,
+// checked by the compiler here, so a renamed method cannot drop one unseen.
+var (
+	_ Lesson     = (*Attention)(nil)
+	_ Spotter    = (*Attention)(nil)
+	_ Poller     = (*Attention)(nil)
+	_ KeyFigurer = (*Attention)(nil)
+)
+
 // NewAttention builds the chapter on sim's toy sentence and heads.
 func NewAttention() (*Attention, error) {
 	a := &Attention{
-		meta: meta{id: "attention", number: 3, title: "The act of looking back",
+		meta: meta{id: "attention", number: 3, title: "The act of looking back", route: "looking back",
 			summary: "Causal attention worked by hand: scores, ÷√d_k, temperature, softmax, three heads"},
 		tokens:  sim.AttentionTokens(),
 		heads:   sim.AttentionHeads(),
@@ -301,6 +310,29 @@ func (a *Attention) note(rows []sim.AttentionRow, sel int, T float64, causal boo
 	}
 	return fmt.Sprintf("T = 1 is the plain softmax: %q gives %.0f%% of its attention to %q. Lower T sharpens, higher T flattens.",
 		a.tokens[sel], 100*top, a.tokens[best])
+}
+
+// KeyFigure implements KeyFigurer: how much of the query row's attention
+// the head on screen puts on "trophy", the noun "it" stands for.
+func (a *Attention) KeyFigure(v Values) KeyFigure {
+	v = Normalize(a.controls, v)
+	head, hi := a.head(v)
+	rows := sim.Attention(head, v.Float("temp"), v.Bool("mask"))
+	r := a.row(v, "")
+	var trophy float64
+	if r < len(rows) {
+		for j, t := range a.tokens {
+			if t == "trophy" && j < len(rows[r].Weights) {
+				trophy = rows[r].Weights[j]
+			}
+		}
+	}
+	figure := fmt.Sprintf("%.0f%%", 100*trophy)
+	return KeyFigure{
+		Idea:   "Each token takes a softmax-weighted mix of the tokens before it.",
+		Fact:   "The " + a.headIDs[hi] + " head puts " + figure + " of “" + a.tokens[r] + "”'s attention on “trophy”.",
+		Figure: figure, Badge: ui.Illustrative,
+	}
 }
 
 // Polls implements Poller.

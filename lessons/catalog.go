@@ -8,14 +8,26 @@ import (
 	"github.com/expedition-llm/expedition/sim"
 )
 
-// Catalog is the chapter registry: every lesson in tour order. It is built
-// once at start-up and then only read, so all sessions share it.
+// Catalog is the chapter registry: every lesson in tour order, and the only
+// list of chapters there is. It is built once at start-up and then only
+// read, so all sessions share it.
 type Catalog struct {
 	lessons []Lesson
 }
 
+// tourGuide is a chapter about the tour itself: the welcome's route, the
+// recap's entries. The catalog makes it for itself, so the chapters it
+// names are the catalog's and no second list has to be kept in step.
+type tourGuide interface {
+	// forTour returns the chapter made for c, whose other chapters are in
+	// place (another guide may not be made for c yet). The guide it is
+	// called on is left as it was.
+	forTour(c *Catalog) Lesson
+}
+
 // NewCatalog builds every chapter, doing the expensive work (loading the
-// tokenizers, training the BPE demo) once.
+// tokenizers, training the BPE demo) once. Each builder is one chapter;
+// the catalog orders them by number.
 func NewCatalog() (*Catalog, error) {
 	tokens, err := NewTokens()
 	if err != nil {
@@ -23,19 +35,16 @@ func NewCatalog() (*Catalog, error) {
 	}
 	o200k := tokens.Tokenizer(sim.O200kBase)
 	builders := []func() (Lesson, error){
+		func() (Lesson, error) { return NewWelcome(), nil },
 		func() (Lesson, error) { return tokens, nil },
-		// Chapters 2–4 (stack, attention, scaling).
 		func() (Lesson, error) { return NewStack() },
 		func() (Lesson, error) { return NewAttention() },
 		func() (Lesson, error) { return NewScaling() },
-		// Chapters 5–6 (parallel, posttrain).
 		func() (Lesson, error) { return NewParallel() },
 		func() (Lesson, error) { return NewPosttrain(o200k) },
-		// Chapters 7–8 (sampling, inference), welcome (0) and recap.
 		func() (Lesson, error) { return NewSampling(), nil },
 		func() (Lesson, error) { return NewInference() },
-		func() (Lesson, error) { return NewWelcome(), nil },
-		func() (Lesson, error) { return NewRecap(o200k) },
+		func() (Lesson, error) { return NewRecap(), nil },
 	}
 	var ls []Lesson
 	for _, build := range builders {
@@ -48,11 +57,27 @@ func NewCatalog() (*Catalog, error) {
 	return NewCatalogOf(ls...), nil
 }
 
-// NewCatalogOf makes a catalog of the given lessons, sorted by number.
+// NewCatalogOf makes a catalog of the given lessons, sorted by number. The
+// welcome and the recap among them are made for this catalog: the welcome
+// routes through its chapters and the recap sums them up, numbered one past
+// the last of them.
 func NewCatalogOf(ls ...Lesson) *Catalog {
 	c := &Catalog{lessons: append([]Lesson(nil), ls...)}
-	sort.SliceStable(c.lessons, func(i, j int) bool { return c.lessons[i].Number() < c.lessons[j].Number() })
+	c.sort()
+	for i, l := range c.lessons {
+		if g, ok := l.(tourGuide); ok {
+			c.lessons[i] = g.forTour(c)
+		}
+	}
+	// The recap's number came from the chapters it follows.
+	c.sort()
 	return c
+}
+
+// sort puts the chapters in tour order, keeping the given order among
+// chapters of the same number.
+func (c *Catalog) sort() {
+	sort.SliceStable(c.lessons, func(i, j int) bool { return c.lessons[i].Number() < c.lessons[j].Number() })
 }
 
 // Len is the number of chapters.

@@ -153,3 +153,17 @@ func Count(n int, one, many string) string {
 	}
 	return numGroup(int64(n)) + " " + many
 }
+
+// countWords is Count with a small number spelled out, "nine stops", as
+// running prose writes it; from 13 on it is Count's digits.
+func countWords(n int, one, many string) string {
+	words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+		"ten", "eleven", "twelve"}
+	switch {
+	case n < 0 || n >= len(words):
+		return Count(n, one, many)
+	case n == 1:
+		return words[n] + " " + one
+	}
+	return words[n] + " " + many
+}

@@ -1,10 +1,3 @@
-// Package lessons holds Expedition's chapters and the contract they keep.
-//
-// A lesson declares its controls as data (see Control) and draws itself with
-// Render, a pure function of the theme, its values and the size it is given:
-// the same inputs always give the same screen. That purity is what lets
-// followers share a render, golden files pin a chapter, and the snapshot
-// command print one.
 package lessons
 
 import "github.com/expedition-llm/expedition/lessons/ui"
@@ -93,6 +86,30 @@ type Spotter interface {
 	Spots(v Values) []Spot
 }
 
+// KeyFigurer is a Lesson the recap sums up: the recap lists every chapter
+// of the catalog that is one, in tour order, so a chapter joins the recap by
+// saying what it is about here rather than by the recap reaching into it.
+type KeyFigurer interface {
+	// KeyFigure is the chapter's idea and key figure at v. The recap asks
+	// once, at the chapter's defaults, so it repeats what the chapter opens
+	// on and follows if a default changes.
+	KeyFigure(v Values) KeyFigure
+}
+
+// KeyFigure is a chapter's entry in the recap. The figure is a piece of the
+// fact rather than a value passed beside it, so the sentence reads whole
+// wherever it is shown and the recap only has to find the figure to bold it.
+type KeyFigure struct {
+	// Idea is the chapter in one short sentence.
+	Idea string
+	// Fact is a sentence stating the key figure; Figure is the figure as
+	// written in Fact, which the recap draws bold.
+	Fact, Figure string
+	// Badge says how the figure was found: computed, illustrative or an
+	// estimate.
+	Badge ui.Badge
+}
+
 // Poller is a Lesson that carries questions for the class.
 type Poller interface {
 	// Polls are the chapter's questions, with their truth computed for v
@@ -119,8 +136,8 @@ type Poll struct {
 	ID       string
 	Question string
 	Kind     PollKind
-	// Choices are the options of a MultipleChoice poll (at most 9, so a
-	// digit picks one); Correct indexes the right one, -1 for an opinion.
+	// Choices are the options of a MultipleChoice poll (at most
+	// MaxChoices); Correct indexes the right one, -1 for an opinion.
 	Choices []string
 	Correct int
 	// Truth is an Estimate's computed answer, and Unit what it counts.
@@ -138,6 +155,10 @@ type Poll struct {
 	When string
 }
 
+// MaxChoices is the most choices a MultipleChoice poll offers: a student
+// answers with a single key press, a digit from 1 to MaxChoices.
+const MaxChoices = 9
+
 // Holds reports whether the question is about what values v show (see When).
 func (p Poll) Holds(v Values) bool { return holds(p.When, v) }
 
@@ -145,7 +166,10 @@ func (p Poll) Holds(v Values) bool { return holds(p.When, v) }
 // chapter's name, number and blurb are one literal instead of four methods.
 type meta struct {
 	id, title, summary string
-	number             int
+	// route is the chapter's name on the welcome's route, a few words
+	// where the title is a line, so the stops fit three across 80 columns.
+	route  string
+	number int
 }
 
 // ID implements Lesson.
@@ -159,6 +183,9 @@ func (m meta) Title() string { return m.title }
 
 // Summary implements Lesson.
 func (m meta) Summary() string { return m.summary }
+
+// routeName is the chapter's name on the welcome's route (see route).
+func (m meta) routeName() string { return m.route }
 
 // ControlByKey finds a lesson's control.
 func ControlByKey(l Lesson, key string) (Control, bool) {

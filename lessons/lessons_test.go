@@ -158,8 +158,8 @@ func checkFits(t *testing.T, name, out string, w int) {
 
 // TestPollsAreWellFormed checks what every chapter's questions owe the
 // classroom, at the chapter's defaults: one to three of them, a correct
-// choice that exists (or -1 for an opinion), at most nine choices (a digit
-// answers), and a finite truth for estimates. Chapters test their own
+// choice that exists (or -1 for an opinion), at most MaxChoices choices (a
+// digit answers), and a finite truth for estimates. Chapters test their own
 // answers beside their code.
 func TestPollsAreWellFormed(t *testing.T) {
 	c := mustCatalog(t)
@@ -181,7 +181,7 @@ func TestPollsAreWellFormed(t *testing.T) {
 			ids[q.ID] = true
 			switch q.Kind {
 			case MultipleChoice:
-				if len(q.Choices) < 2 || len(q.Choices) > 9 || q.Correct < -1 || q.Correct >= len(q.Choices) {
+				if len(q.Choices) < 2 || len(q.Choices) > MaxChoices || q.Correct < -1 || q.Correct >= len(q.Choices) {
 					t.Errorf("%s/%s: %d choices, correct %d", l.ID(), q.ID, len(q.Choices), q.Correct)
 				}
 			case Estimate:

@@ -253,7 +253,7 @@ func TestPosttrainPolls(t *testing.T) {
 			}
 			continue
 		}
-		if p.Correct < 0 || p.Correct >= len(p.Choices) || len(p.Choices) > 9 {
+		if p.Correct < 0 || p.Correct >= len(p.Choices) || len(p.Choices) > MaxChoices {
 			t.Errorf("%s: correct %d of %d", p.ID, p.Correct, len(p.Choices))
 		}
 	}

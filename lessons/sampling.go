@@ -33,9 +33,19 @@ type Sampling struct {
 	controls []Control
 }
 
+// The lesson contract and the optional parts of it that Sampling keeps,
+// checked by the compiler here, so a renamed method cannot drop one unseen.
+var (
+	_ Lesson     = (*Sampling)(nil)
+	_ Activity   = (*Sampling)(nil)
+	_ Spotter    = (*Sampling)(nil)
+	_ Poller     = (*Sampling)(nil)
+	_ KeyFigurer = (*Sampling)(nil)
+)
+
 // NewSampling builds the sampling chapter.
 func NewSampling() *Sampling {
-	s := &Sampling{meta: meta{id: "sampling", number: 7, title: "The moment of speech",
+	s := &Sampling{meta: meta{id: "sampling", number: 7, title: "The moment of speech", route: "the moment of speech",
 		summary: "Sampling: temperature, top-k, top-p and min-p turn probabilities into one word"}, cands: sim.CatSatCandidates()}
 	n := len(s.cands)
 	s.controls = []Control{
@@ -231,7 +241,7 @@ func (s *Sampling) topPLine(v Values, d sim.Distribution) int {
 func (s *Sampling) status(th *ui.Theme, v Values, d sim.Distribution, hist smpHist, width int, spot string) string {
 	ent := fmt.Sprintf("entropy %s bits %s", th.Strong.Render(fmt.Sprintf("%.2f", d.Entropy)), th.Badge(ui.Computed))
 	if spot == "entropy" {
-		ent = th.Focus.Render("▶ ") + ent
+		ent = spotMark(th, true) + ent
 	}
 	parts := []string{ent,
 		fmt.Sprintf("the model's own %.2f", d.BaseEntropy),
@@ -247,14 +257,6 @@ func (s *Sampling) status(th *ui.Theme, v Values, d sim.Distribution, hist smpHi
 	return siWrap(strings.Join(parts, th.Subtle.Render(" · ")), width)
 }
 
-// siWrap word-wraps like ui.Wrap but never breaks at a hyphen, so "top-p"
-// and "min-p" stay whole: a line ending in "min-" reads as a typo. The
-// hyphens ride through the wrap as non-breaking ones (same width).
-func siWrap(s string, width int) string {
-	const nb = "\u2011"
-	return strings.ReplaceAll(ui.Wrap(strings.ReplaceAll(s, "-", nb), width), nb, "-")
-}
-
 // smpBefore is the column the cuts read, for every word on one scale: the
 // tempered probability (softmax of logits ÷ T), or under greedy decoding,
 // where tempering leaves only the top word, the model's own, so the greyed
@@ -264,45 +266,6 @@ func smpBefore(d sim.Distribution, v Values) []float64 {
 		return d.Base
 	}
 	return d.Tempered
-}
-
-// smpBar draws frac of width cells in eighths of a block, so small
-// probabilities still differ; muted bars use a light shade (and dots when
-// mono) so a cut reads without colour. A positive frac never draws empty.
-func smpBar(th *ui.Theme, frac float64, width int, style lipgloss.Style, muted bool) string {
-	if width < 1 {
-		return ""
-	}
-	frac = min(max(frac, 0), 1)
-	if math.IsNaN(frac) {
-		frac = 0
-	}
-	var s string
-	switch {
-	case th.Mono || muted:
-		n := int(frac*float64(width) + 0.5)
-		if n == 0 && frac > 0 {
-			n = 1
-		}
-		ch := "#"
-		if muted {
-			ch = "░"
-			if th.Mono {
-				ch = "."
-			}
-		}
-		s = strings.Repeat(ch, n)
-	default:
-		eighths := int(frac*float64(width)*8 + 0.5)
-		if eighths == 0 && frac > 0 {
-			eighths = 1
-		}
-		s = strings.Repeat("█", eighths/8)
-		if r := eighths % 8; r > 0 {
-			s += []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}[r]
-		}
-	}
-	return style.Render(s) + strings.Repeat(" ", width-lipgloss.Width(s))
 }
 
 // The chart's numeric columns, in cells: the probability after ÷T, the
@@ -398,7 +361,7 @@ func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, before []float64, 
 	label := th.Text.Render(word)
 	marker := "  "
 	if spot == "bar:"+word {
-		marker = th.Focus.Render("▶ ")
+		marker = spotMark(th, true)
 		label = th.Focus.Render(word)
 	} else if !kept {
 		label = th.Muted.Render(word)
@@ -411,12 +374,12 @@ func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, before []float64, 
 	}
 	var bar, pct, reason, fin string
 	if kept {
-		bar = smpBar(th, before[i]/scale, barW, th.Bar, false)
+		bar = fracBar(th, before[i]/scale, barW, th.Bar, false)
 		pct = th.Text.Render(fmt.Sprintf("%*.1f%%", smpPctW-1, 100*before[i]))
 		reason = strings.Repeat(" ", smpCutW)
 		fin = th.Strong.Render(fmt.Sprintf("%*.1f%%", smpFinW-1, 100*d.Probs[i]))
 	} else {
-		bar = smpBar(th, before[i]/scale, barW, th.Muted, true)
+		bar = fracBar(th, before[i]/scale, barW, th.Muted, true)
 		pct = th.Muted.Render(fmt.Sprintf("%*.1f%%", smpPctW-1, 100*before[i]))
 		reason = th.Muted.Render(ui.PadRight(d.CutBy[i].String(), smpCutW))
 		fin = th.Muted.Render(fmt.Sprintf("%*s", smpFinW, "0"))
@@ -430,7 +393,7 @@ func (s *Sampling) chartRow(th *ui.Theme, d sim.Distribution, before []float64, 
 	if hist.total > 0 {
 		frac = float64(n) / float64(hist.total)
 	}
-	h := smpBar(th, frac/scale, histW, th.Accent, false)
+	h := fracBar(th, frac/scale, histW, th.Accent, false)
 	cnt := ""
 	if n > 0 {
 		cnt = fmt.Sprint(n)
@@ -476,6 +439,19 @@ func (s *Sampling) Spots(v Values) []Spot {
 	}
 	out = append(out, Spot{ID: "topp", Label: "the top-p cut line"}, Spot{ID: "entropy", Label: "the entropy"})
 	return out
+}
+
+// KeyFigure implements KeyFigurer: how many of the candidate words the
+// sampler can still say after its cuts.
+func (s *Sampling) KeyFigure(v Values) KeyFigure {
+	v = Normalize(s.controls, v)
+	d := s.distribution(v)
+	figure := fmt.Sprintf("%d of %s", d.Kept, Count(len(s.cands), "word", "words"))
+	return KeyFigure{
+		Idea:   "Probabilities are reshaped, the tail is cut, and one word is drawn.",
+		Fact:   fmt.Sprintf("At T = %g and top-p %g, %s can be said.", v.Float("temperature"), v.Float("top_p"), figure),
+		Figure: figure, Badge: ui.Computed,
+	}
 }
 
 // Polls implements Poller.

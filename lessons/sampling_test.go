@@ -99,7 +99,7 @@ func TestSamplingPollsAndSpots(t *testing.T) {
 		default:
 			t.Errorf("unexpected poll %q", p.ID)
 		}
-		if p.Kind == MultipleChoice && (p.Correct < 0 || p.Correct >= len(p.Choices) || len(p.Choices) > 9) {
+		if p.Kind == MultipleChoice && (p.Correct < 0 || p.Correct >= len(p.Choices) || len(p.Choices) > MaxChoices) {
 			t.Errorf("%s: correct %d of %d", p.ID, p.Correct, len(p.Choices))
 		}
 	}

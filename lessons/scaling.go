@@ -22,6 +22,15 @@ type Scaling struct {
 	controls []Control
 }
 
+// The lesson contract and the optional parts of it that Scaling keeps,
+// checked by the compiler here, so a renamed method cannot drop one unseen.
+var (
+	_ Lesson     = (*Scaling)(nil)
+	_ Linker     = (*Scaling)(nil)
+	_ Poller     = (*Scaling)(nil)
+	_ KeyFigurer = (*Scaling)(nil)
+)
+
 // scalingPreset is a published run the preset control can load.
 type scalingPreset struct {
 	id  string
@@ -80,7 +89,7 @@ func NewScaling() (*Scaling, error) {
 	if len(runs) != len(ids) {
 		return nil, fmt.Errorf("scaling: %d presets, want %d", len(runs), len(ids))
 	}
-	s := &Scaling{meta: meta{id: "scaling", number: 4, title: "The scaling laws",
+	s := &Scaling{meta: meta{id: "scaling", number: 4, title: "The scaling laws", route: "the scaling laws",
 		summary: "The compute economy: C = 6ND, GPU-years and dollars, Chinchilla's loss and its optimum"}}
 	opts := make([]Option, 0, len(runs)+1)
 	for i, r := range runs {
@@ -507,6 +516,25 @@ func countTick(x float64) string {
 		return s
 	}
 	return "1e" + strconv.Itoa(k)
+}
+
+// KeyFigure implements KeyFigurer: the split the law on screen calls best
+// for the run's budget. It names the law and says it is a dense model's
+// 6·N·D split, in the words the chapter uses, since the two laws disagree.
+func (s *Scaling) KeyFigure(v Values) KeyFigure {
+	v = Normalize(s.controls, v)
+	r := s.run(v)
+	name := "This run"
+	if c, ok := ControlByKey(s, "preset"); ok {
+		name = c.Display(v["preset"])
+	}
+	figure := fmt.Sprintf("%s parameters on %s tokens", numShort(r.optN), numShort(r.optD))
+	return KeyFigure{
+		Idea: "Loss falls as a power law in size and data; a budget has a best split.",
+		Fact: "By " + r.law.cite + ", " + name + "'s " + numSci(r.c) +
+			" FLOPs (C = 6·N·D) are best spent on a dense model of " + figure + ".",
+		Figure: figure, Badge: ui.Estimate,
+	}
 }
 
 // Polls implements Poller. For a mixture of experts the split question,

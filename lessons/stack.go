@@ -21,6 +21,16 @@ type Stack struct {
 	controls []Control
 }
 
+// The lesson contract and the optional parts of it that Stack keeps,
+// checked by the compiler here, so a renamed method cannot drop one unseen.
+var (
+	_ Lesson     = (*Stack)(nil)
+	_ Linker     = (*Stack)(nil)
+	_ Spotter    = (*Stack)(nil)
+	_ Poller     = (*Stack)(nil)
+	_ KeyFigurer = (*Stack)(nil)
+)
+
 // stackPreset is a real architecture the preset control can load.
 type stackPreset struct {
 	id     string
@@ -56,7 +66,7 @@ func NewStack() (*Stack, error) {
 	if len(archs) != len(ids) {
 		return nil, fmt.Errorf("stack: %d architecture presets, want %d", len(archs), len(ids))
 	}
-	s := &Stack{meta: meta{id: "stack", number: 2, title: "A stack of identical blocks",
+	s := &Stack{meta: meta{id: "stack", number: 2, title: "A stack of identical blocks", route: "a stack of blocks",
 		summary: "Build a model from dials or load GPT-2 to Llama 3.1 405B: every parameter counted"}}
 	var opts []Option
 	for i, a := range archs {
@@ -369,29 +379,6 @@ func flopSum(parts ...float64) string {
 	return strings.Join(terms, " + ") + " " + units[i] + "FLOP"
 }
 
-// withBadge appends badge to text's last line when it fits within width
-// there, and on a line of its own otherwise: the badge is never cut.
-func withBadge(text, badge string, width int) string {
-	lines := strings.Split(ui.Wrap(text, max(width, 10)), "\n")
-	last := len(lines) - 1
-	if lipgloss.Width(lines[last])+2+lipgloss.Width(badge) <= width {
-		lines[last] += "  " + badge
-	} else {
-		lines = append(lines, badge)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// hangWrap wraps text to width under a hanging indent: every line starts
-// with pad, so a long sentence continues in its column instead of being cut.
-func hangWrap(pad, text string, width int) string {
-	lines := strings.Split(ui.Wrap(text, max(width-len(pad), 10)), "\n")
-	for i, l := range lines {
-		lines[i] = pad + l
-	}
-	return strings.Join(lines, "\n")
-}
-
 // kvText describes grouped-query attention in words.
 func kvText(a sim.Arch) string {
 	if a.KVHeads == a.Heads {
@@ -526,11 +513,15 @@ func (s *Stack) renderGrowth(th *ui.Theme, a sim.Arch, p sim.ParamBreakdown, wid
 	return ui.FitWidth(strings.Join(lines, "\n"), width)
 }
 
-// leadWrap writes text after a row label and wraps it under itself, so a
-// narrow body continues the row in its column rather than cutting it.
-func leadWrap(lead, text string, width int) string {
-	pad := strings.Repeat(" ", lipgloss.Width(lead))
-	return lead + strings.TrimPrefix(hangWrap(pad, text, width), pad)
+// KeyFigure implements KeyFigurer: the model's exact parameter count.
+func (s *Stack) KeyFigure(v Values) KeyFigure {
+	a := s.arch(Normalize(s.controls, v))
+	figure := numCount(a.Params().Total)
+	return KeyFigure{
+		Idea:   "Parameters live in one block repeated, mostly in its matrices.",
+		Fact:   a.Name + " has " + figure + " parameters.",
+		Figure: figure, Badge: ui.Computed,
+	}
 }
 
 // Polls implements Poller.

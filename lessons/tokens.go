@@ -34,9 +34,17 @@ type Tokens struct {
 	controls []Control
 }
 
+// The lesson contract and the optional parts of it that Tokens keeps,
+// checked by the compiler here, so a renamed method cannot drop one unseen.
+var (
+	_ Lesson     = (*Tokens)(nil)
+	_ Poller     = (*Tokens)(nil)
+	_ KeyFigurer = (*Tokens)(nil)
+)
+
 // NewTokens loads both tokenizers and trains the BPE demo once.
 func NewTokens() (*Tokens, error) {
-	t := &Tokens{meta: meta{id: "tokens", number: 1, title: "From letters to numbers",
+	t := &Tokens{meta: meta{id: "tokens", number: 1, title: "From letters to numbers", route: "letters to numbers",
 		summary: "Tokenizers: how text becomes the numbers a model reads (real o200k_base, BPE by hand)"}, tokenizers: map[string]*sim.Tokenizer{}}
 	var encOpts []Option
 	notes := map[sim.Encoding]string{
@@ -248,23 +256,22 @@ func (t *Tokens) renderBPE(th *ui.Theme, v Values, width, height int) string {
 	return ui.Column(prose, status, grid)
 }
 
-// joinColumns puts right beside left, padding left to leftWidth cells.
-func joinColumns(left, right string, leftWidth int) string {
-	l := strings.Split(left, "\n")
-	r := strings.Split(right, "\n")
-	n := max(len(l), len(r))
-	out := make([]string, n)
-	for i := range n {
-		var a, b string
-		if i < len(l) {
-			a = l[i]
-		}
-		if i < len(r) {
-			b = r[i]
-		}
-		out[i] = ui.PadRight(a, leftWidth) + b
+// KeyFigure implements KeyFigurer: how many tokens the encoding on screen
+// cuts "strawberry" into, the split that hides its letters.
+func (t *Tokens) KeyFigure(v Values) KeyFigure {
+	v = Normalize(t.controls, v)
+	enc := v["encoding"]
+	tk := t.tokenizers[enc]
+	if tk == nil {
+		enc = string(sim.O200kBase)
+		tk = t.tokenizers[enc]
 	}
-	return strings.Join(out, "\n")
+	figure := Count(len(tk.Encode("strawberry")), "token", "tokens")
+	return KeyFigure{
+		Idea:   "A model reads numbers, not letters: text is cut into known pieces.",
+		Fact:   enc + " cuts “strawberry” into " + figure + ".",
+		Figure: figure, Badge: ui.Computed,
+	}
 }
 
 // Polls implements Poller: questions whose answers the real tokenizer and the

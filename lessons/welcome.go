@@ -1,6 +1,9 @@
 package lessons
 
 import (
+	"charm.land/bubbles/v2/key"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -14,10 +17,22 @@ import (
 // nothing to break is a calm place to start.
 type Welcome struct {
 	meta
-	// stops are the chapters the tour visits, number and short name.
-	stops []welStop
+	// cat is the catalog the welcome is in, whose other chapters are the
+	// stops of its route; nil until a catalog makes the welcome for itself.
+	// It is read at Render, once the catalog is complete, so the route
+	// shows every chapter's final number (the recap's is set last).
+	cat *Catalog
 }
 
+// The lesson contract, the one optional part of it the welcome keeps, and
+// the catalog's hook for making it, checked by the compiler here.
+var (
+	_ Lesson    = (*Welcome)(nil)
+	_ Spotter   = (*Welcome)(nil)
+	_ tourGuide = (*Welcome)(nil)
+)
+
+// welStop is one stop of the route: the chapter's number and short name.
 type welStop struct {
 	n    string
 	name string
@@ -26,20 +41,43 @@ type welStop struct {
 // welKey is one line of a key table: the key and what it does.
 type welKey struct{ key, what string }
 
-// NewWelcome builds chapter 0.
+// NewWelcome builds chapter 0. Its route is empty until a catalog makes it
+// for its chapters (NewCatalogOf does).
 func NewWelcome() *Welcome {
 	return &Welcome{meta: meta{id: "welcome", number: 0, title: "Welcome: how this works",
-		summary: "Where the tour goes, the keys, the badges, and following the instructor"}, stops: []welStop{
-		{"1", "letters to numbers"}, {"2", "a stack of blocks"}, {"3", "looking back"},
-		{"4", "the scaling laws"}, {"5", "a thousand machines"}, {"6", "teaching it to help"},
-		{"7", "the moment of speech"}, {"8", "making it fast"}, {"9", "recap"},
-	}}
+		summary: "Where the tour goes, the keys, the badges, and following the instructor"}}
+}
+
+// forTour implements tourGuide: the same welcome, routed through c.
+func (w *Welcome) forTour(c *Catalog) Lesson { return &Welcome{meta: w.meta, cat: c} }
+
+// stops are the chapters the tour visits after the welcome, in tour order:
+// every chapter of the catalog but the welcome itself.
+func (w *Welcome) stops() []welStop {
+	if w.cat == nil {
+		return nil
+	}
+	var out []welStop
+	for i := range w.cat.Len() {
+		l := w.cat.At(i)
+		if l.ID() == w.ID() {
+			continue
+		}
+		name := l.Title()
+		if r, ok := l.(interface{ routeName() string }); ok && r.routeName() != "" {
+			name = r.routeName()
+		}
+		out = append(out, welStop{n: strconv.Itoa(l.Number()), name: name})
+	}
+	return out
 }
 
 // Controls implements Lesson: the welcome has none.
 func (w *Welcome) Controls() []Control { return nil }
 
-const welIntro = "Welcome aboard: a tour inside a GPT-5-class language model in nine stops. " +
+// welIntro is the welcome's first line; %s is the number of stops, counted
+// from the catalog ("nine stops").
+const welIntro = "Welcome aboard: a tour inside a GPT-5-class language model in %s. " +
 	"Every number on screen is computed live, by real tokenizers and real formulas."
 
 const welScreen = "On every chapter the figures come first; the controls sit beside them (below " +
@@ -59,23 +97,34 @@ func (w *Welcome) Render(f Frame) string {
 	if width < 20 || f.Height < 1 {
 		return ""
 	}
-	intro := th.Text.Render(siWrap(welIntro, width))
-	route := w.route(th, width)
+	stops := w.stops()
+	intro := th.Text.Render(siWrap(fmt.Sprintf(welIntro, countWords(len(stops), "stop", "stops")), width))
+	route := w.route(th, stops, width)
 
+	// The letters come from the key map, so a key bound elsewhere is
+	// taught as it is; digits and arrows are what they are.
+	k := ui.NewKeyMap()
+	label := func(bs ...key.Binding) string {
+		var ls []string
+		for _, b := range bs {
+			ls = append(ls, b.Help().Key)
+		}
+		return strings.Join(ls, "  ")
+	}
 	nav := []welKey{
-		{"n  p", "next / previous chapter"},
+		{label(k.Next, k.Prev), "next / previous chapter"},
 		{"0–9", "jump to a chapter"},
-		{"t", "contents"},
-		{"pgdn", "scroll a long chapter"},
+		{label(k.Contents), "contents"},
+		{label(k.ScrollDown), "scroll a long chapter"},
 		{"↑  ↓", "choose a control (tab too)"},
 		{"←  →", "change it (shift: 10 steps)"},
-		{"enter", "edit text, esc when done"},
-		{"?  q", "all keys · quit"},
+		{label(k.Edit), "edit text, " + label(k.Back) + " when done"},
+		{label(k.Help, k.Quit), "all keys · quit"},
 	}
 	class := []welKey{
-		{"f", "follow the instructor again"},
-		{"h", "raise or lower your hand"},
-		{"1–9", "answer a poll, while one is open"},
+		{label(k.Follow), "follow the instructor again"},
+		{label(k.Hand), "raise or lower your hand"},
+		{"1–" + strconv.Itoa(MaxChoices), "answer a poll, while one is open"},
 		{"0–9", "or type an estimate, then enter"},
 	}
 	var keys string
@@ -104,22 +153,27 @@ func (w *Welcome) Render(f Frame) string {
 }
 
 // route lists the stops in as many columns as fit.
-func (w *Welcome) route(th *ui.Theme, width int) string {
+func (w *Welcome) route(th *ui.Theme, stops []welStop, width int) string {
+	if len(stops) == 0 {
+		return ""
+	}
 	cellW := 0
-	for _, s := range w.stops {
-		cellW = max(cellW, lipgloss.Width(s.name)+4)
+	for _, s := range stops {
+		// The number, two spaces, the name and one space before the next
+		// column.
+		cellW = max(cellW, lipgloss.Width(s.n)+2+lipgloss.Width(s.name)+1)
 	}
 	cols := max(min(width/cellW, 3), 1)
-	rows := (len(w.stops) + cols - 1) / cols
+	rows := (len(stops) + cols - 1) / cols
 	var lines []string
 	for r := range rows {
 		var b strings.Builder
 		for c := range cols {
 			i := c*rows + r
-			if i >= len(w.stops) {
+			if i >= len(stops) {
 				break
 			}
-			s := w.stops[i]
+			s := stops[i]
 			b.WriteString(ui.PadRight(th.Key.Render(s.n)+"  "+th.Text.Render(s.name), cellW))
 		}
 		lines = append(lines, strings.TrimRight(b.String(), " "))
@@ -140,7 +194,7 @@ func (w *Welcome) section(th *ui.Theme, title, prose string, keys []welKey, colW
 func (w *Welcome) heading(th *ui.Theme, title string, spot bool) string {
 	head := th.Header.Render(title)
 	if spot {
-		head = th.Focus.Render("▶ ") + head
+		head = spotMark(th, true) + head
 	}
 	return head
 }
@@ -162,7 +216,7 @@ func (w *Welcome) keyRows(th *ui.Theme, keys []welKey, colW int) string {
 func (w *Welcome) badges(th *ui.Theme, width int, spot bool) string {
 	head := th.Header.Render("Every figure wears a badge")
 	if spot {
-		head = th.Focus.Render("▶ ") + head
+		head = spotMark(th, true) + head
 	}
 	// The estimate's example is one the tour shows (chapter 4's GPU-years
 	// at an assumed utilisation), not a number no screen backs up: nobody

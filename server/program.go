@@ -30,7 +30,7 @@ func (s *Server) identityOf(sess ssh.Session) room.Identity {
 		// the same member.
 		id.ID = "instructor"
 	default:
-		id.ID = "session:" + sess.Context().SessionID()
+		id.ID, id.Keyless = "session:"+sess.Context().SessionID(), true
 	}
 	return id
 }
@@ -70,7 +70,11 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer seat.Leave()
-		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, User: sess.User(), Renders: s.renders,
+		// The session waits for the room's news itself (session.Options.Done
+		// ends the wait); it ends with this handler.
+		ctx, cancel := context.WithCancel(sess.Context())
+		defer cancel()
+		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, Done: ctx.Done(), User: sess.User(), Renders: s.renders,
 			OnPanic: func(v any, stack []byte) {
 				s.log.Error("panic in a session", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String(),
 					"panic", fmt.Sprint(v), "stack", string(stack))
@@ -118,8 +122,6 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			return
 		}
 
-		ctx, cancel := context.WithCancel(sess.Context())
-		defer cancel()
 		// Window sizes reach the program coalesced and paced: a storm of
 		// window changes costs a frame per ResizeEvery, not one per change.
 		// The model hears the size as sent (to say it is too large); the
@@ -133,19 +135,6 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			// connection (ssh ControlMaster): end the program.
 			p.Quit()
 		})
-
-		// The room's news reaches the program through the seat's one-slot
-		// mailbox; only this goroutine ever waits on a slow client.
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-seat.Ready():
-					p.Send(session.RoomMsg{Snap: seat.Latest()})
-				}
-			}
-		}()
 
 		// A session with nothing crossing its terminal either way for the
 		// idle timeout is told so and closed, before the SSH layer would

@@ -168,7 +168,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		limiter:  newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
 		refusals: refused,
 		stop:     make(chan struct{}),
-		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db}),
+		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}),
 		sessions: map[*liveSession]struct{}{},
 	}
 	saved, members, ok, err := db.Load()

@@ -1,8 +1,13 @@
-// Package session is one connection's Bubble Tea program: the app shell
-// (header, chapter body, control panel, footer), navigation between chapters,
-// the contents and help overlays, editing a chapter's controls, and the
-// classroom as one member sees it (following or exploring, polls, the
-// instructor's dashboard).
+// Package session is one connection's Bubble Tea program: a thin shell
+// (header, chapter body, control panel, footer, navigation, the link to
+// the classroom) that routes to one component per mode: the name prompt,
+// the text editor, estimate entry, the contents, help, the dashboard.
+//
+// Files are named for what they hold: model.go is the shell, chapter.go the
+// chapter on screen and its controls, bridge.go the one path from the room
+// to the screen, classroom.go the classroom's keys and lines, and one file
+// per mode (name.go, editor.go, estimate.go, contents.go, help.go,
+// dashboard.go) beside mode.go, which says what a mode is.
 //
 // Every session builds its own theme, key map and state; sessions share only
 // the read-only lessons.Catalog and the room, which they reach through their
@@ -33,9 +38,6 @@ const sidebarMin = 110
 // timeout): it shows Text and ends shortly after.
 type EndMsg struct{ Text string }
 
-// RoomMsg carries the room's newest snapshot for this session's seat.
-type RoomMsg struct{ Snap room.Snapshot }
-
 // PastedEsc stands for an ESC inside a pasted text on its way through the
 // input decoder, which would otherwise read the escape sequence as a key and
 // drop it from the paste. U+FDD0 is a noncharacter: no text holds it.
@@ -46,15 +48,6 @@ const PastedEsc = "\uFDD0"
 type KeysDroppedMsg struct{}
 
 type quitSoonMsg struct{}
-
-type overlay int
-
-const (
-	overlayNone overlay = iota
-	overlayContents
-	overlayHelp
-	overlayDashboard
-)
 
 // Options configure one session.
 type Options struct {
@@ -68,6 +61,9 @@ type Options struct {
 	// Seat is this session's place in the class; nil runs the tour alone
 	// (the local and snapshot commands).
 	Seat *room.Seat
+	// Done, closed when the session ends, stops the wait for the room's
+	// news (see Init).
+	Done <-chan struct{}
 	// User is the SSH user name, offered as the display name unless generic.
 	User string
 	// OnPanic, if set, hears of a panic in this session (with its stack)
@@ -78,7 +74,7 @@ type Options struct {
 	Renders *Renders
 }
 
-// Model is one session's state.
+// Model is one session's state: the shell's, the chapter's and the mode's.
 type Model struct {
 	cat  *lessons.Catalog
 	th   *ui.Theme
@@ -91,34 +87,32 @@ type Model struct {
 	width, height int
 	termW, termH  int
 
+	// mode is what the session does besides showing a chapter; nil for the
+	// chapter alone.
+	mode mode
+
 	// chapter and values are this member's own position: the whole state
 	// when alone, the explore state of a student who broke away.
 	chapter int
 	values  []lessons.Values
 	focus   int
-	field   *ui.TextField // the text being edited, nil when not editing
-
-	overlay  overlay
-	cursor   int // the contents or dashboard selection
-	helpPage int // the help screen's page
+	// jumpTo is a chapter number being typed, when the catalog has
+	// chapters past 9 (see jump).
+	jumpTo string
+	// scroll is where the chapter body starts on screen, for the chapter
+	// it was scrolled in.
+	scroll struct{ chapter, top int }
 
 	notice   string
 	noticeID uint64 // which notice the newest expiry timer is for
 	closing  string
 
-	// scroll is where the chapter body starts on screen, for the chapter
-	// it was scrolled in.
-	scroll struct{ chapter, top int }
-
 	// The classroom, when there is one.
 	seat      *room.Seat
-	draws     uint64    // how many times this session gave to a class activity
-	now       time.Time // the dashboard's clock, set when it opens and on each tick
+	done      <-chan struct{}
 	snap      room.Snapshot
-	roster    []room.MemberView // the dashboard's, read while it is open
 	following bool
-	naming    *ui.TextField // the name prompt, nil once named
-	pollField *ui.TextField // a number being typed for an estimate poll
+	draws     uint64 // how many times this session gave to a class activity
 
 	onPanic func(v any, stack []byte)
 	renders *Renders
@@ -139,8 +133,8 @@ func New(o Options) *Model {
 		th:        ui.NewTheme(o.Mono),
 		keys:      ui.NewKeyMap(),
 		help:      help.New(),
-		overlay:   overlayContents,
 		seat:      o.Seat,
+		done:      o.Done,
 		following: true,
 		onPanic:   o.OnPanic,
 		renders:   o.Renders,
@@ -150,23 +144,22 @@ func New(o Options) *Model {
 	for i := range m.values {
 		m.values[i] = lessons.Defaults(m.cat.At(i).Controls())
 	}
+	var first mode = &contents{}
 	if m.seat != nil {
-		m.applySnapshot(m.seat.Latest())
+		m.take(m.seat.Latest())
 		if m.instructor() || m.snap.Me.Name != "" || m.underWay() {
 			// The class is under way, this member is coming back, or this
 			// is its teacher: open where the class is, not on the contents.
-			m.overlay = overlayNone
+			first = nil
 		}
-		m.restorePosition()
+		if m.restorePosition() {
+			first = nil
+		}
 		if m.snap.Me.Name == "" {
-			suggest := room.SuggestName(o.User)
-			if m.instructor() && suggest == "" {
-				suggest = "Instructor"
-			}
-			f := ui.NewTextField(suggest, room.MaxNameWidth)
-			m.naming = &f
+			first = newNamePrompt(m, o.User, first)
 		}
 	}
+	m.mode = first
 	return m
 }
 
@@ -176,8 +169,9 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = ClampSize(w, h)
 }
 
-// Init implements tea.Model.
-func (m *Model) Init() tea.Cmd { return nil }
+// Init implements tea.Model: in a class, the first wait for the room's
+// news (see bridge.go).
+func (m *Model) Init() tea.Cmd { return m.awaitRoom() }
 
 // reportPanic tells OnPanic about a panic and lets it go on: Bubble Tea
 // catches it, restores the terminal and ends this session only.
@@ -196,29 +190,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	before := m.notice
 	_, key := msg.(tea.KeyPressMsg)
 	cmd := m.update(msg)
-	// A notice lasts noticeFor from when it was last said: a key that says
-	// it again (a second "slow down") starts it afresh.
-	if m.notice != "" && (m.notice != before || key) {
-		m.noticeID++
-		id := m.noticeID
-		cmd = tea.Batch(cmd, tea.Tick(noticeFor, func(time.Time) tea.Msg { return noticeExpiredMsg{id} }))
-	}
-	return m, cmd
+	return m, tea.Batch(cmd, m.armNotice(before, key))
 }
-
-// noticeFor is how long a footer notice stays: long enough to read twice.
-const noticeFor = 6 * time.Second
-
-// noticeExpiredMsg ends the notice it was armed for, unless another has
-// been said since.
-type noticeExpiredMsg struct{ id uint64 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case noticeExpiredMsg:
-		if msg.id == m.noticeID {
-			m.notice = ""
-		}
+		m.expireNotice(msg)
 	case TerminalSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case KeysDroppedMsg:
@@ -237,17 +215,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case EndMsg:
 		m.closing = msg.Text
-		m.field, m.naming, m.pollField = nil, nil, nil
+		m.endInput()
 		return quitAfter(700 * time.Millisecond)
 	case RoomMsg:
-		return m.roomUpdate(msg.Snap)
+		return tea.Batch(m.take(msg.Snap), m.awaitRoom())
 	case quitSoonMsg:
 		return tea.Quit
 	case dashTickMsg:
-		if m.overlay == overlayDashboard {
-			m.now = msg.now
-			m.loadRoster()
-			return dashTick()
+		if d, ok := m.mode.(*dashboard); ok {
+			return d.tick(m, msg)
 		}
 	case tea.PasteMsg:
 		if m.closing == "" && !m.offSize() {
@@ -263,143 +239,10 @@ func quitAfter(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return quitSoonMsg{} })
 }
 
-// shownChapter is the index of the chapter on screen: the room's for the
-// instructor and for a following student, the member's own otherwise.
-func (m *Model) shownChapter() int {
-	if m.synced() && m.snap.Class != nil {
-		if i, ok := m.cat.Index(m.snap.Class.Chapter); ok {
-			return i
-		}
-	}
-	return m.chapter
-}
-
-// shownValues are the values on screen for chapter index i: the room's
-// when synced, except Personal controls, which are always the member's own.
-func (m *Model) shownValues(i int) lessons.Values {
-	l := m.cat.At(i)
-	if m.synced() && m.snap.Class != nil {
-		v := lessons.Normalize(l.Controls(), m.snap.Class.Values[l.ID()])
-		for _, c := range l.Controls() {
-			if c.Personal {
-				v[c.Key] = m.values[i][c.Key]
-			}
-		}
-		return v
-	}
-	return m.values[i]
-}
-
-// synced reports whether the screen shows the room's state rather than the
-// member's own: always for the instructor (their state is the room's), for a
-// student while following.
-func (m *Model) synced() bool {
-	return m.seat != nil && (m.instructor() || m.following)
-}
-
-func (m *Model) instructor() bool { return m.seat != nil && m.seat.Role() == room.Instructor }
-
-func (m *Model) locked() bool {
-	return m.seat != nil && !m.instructor() && m.snap.Class != nil && m.snap.Class.Locked
-}
-
-func (m *Model) lesson() lessons.Lesson { return m.cat.At(m.shownChapter()) }
-
-func (m *Model) visible() []lessons.Control {
-	i := m.shownChapter()
-	l := m.cat.At(i)
-	if l == nil {
-		return nil
-	}
-	return lessons.VisibleControls(l.Controls(), m.shownValues(i))
-}
-
-func (m *Model) focused() (lessons.Control, bool) {
-	vis := m.visible()
-	if len(vis) == 0 {
-		return lessons.Control{}, false
-	}
-	if m.focus < 0 {
-		// A snapshot has nothing focused.
-		return lessons.Control{}, false
-	}
-	m.focus = min(m.focus, len(vis)-1)
-	return vis[m.focus], true
-}
-
-// mayChange says whether this member may change what is on screen now, and
-// if they may, makes sure a following student breaks away first.
-func (m *Model) mayChange() bool {
-	if m.locked() {
-		m.notice = "The instructor has locked the class: everyone follows for now"
-		return false
-	}
-	if m.seat != nil && !m.instructor() && m.following {
-		m.detach()
-	}
-	return true
-}
-
-// set changes one control of the chapter on screen.
-func (m *Model) set(key, value string) {
-	i := m.shownChapter()
-	l := m.cat.At(i)
-	if c, ok := lessons.ControlByKey(l, key); ok && c.Personal {
-		m.values[i] = m.values[i].With(key, value)
-		m.contribute(true)
-		m.report()
-		return
-	}
-	v := m.shownValues(i).With(key, value)
-	if ln, ok := l.(lessons.Linker); ok {
-		v = ln.Link(v, key)
-	}
-	if m.instructor() {
-		old := m.shownValues(i)
-		changed := map[string]string{}
-		for k, nv := range v {
-			if old[k] != nv {
-				changed[k] = nv
-			}
-		}
-		if len(changed) > 0 {
-			m.act(m.seat.SetValues(l.ID(), changed))
-			m.closeStalePoll(l.ID(), v)
-		}
-		return
-	}
-	m.values[i] = v
-	m.report()
-}
-
-// goTo shows chapter index i.
-func (m *Model) goTo(i int) {
-	if i < 0 || i >= m.cat.Len() {
-		if i >= m.cat.Len() {
-			m.notice = "That was the last chapter · t for the contents"
-		} else {
-			m.notice = "This is the first chapter"
-		}
-		return
-	}
-	if i != m.shownChapter() {
-		if !m.mayChange() {
-			return
-		}
-		m.focus = 0
-	}
-	m.overlay = overlayNone
-	if m.instructor() {
-		m.act(m.seat.SetChapter(m.cat.At(i).ID()))
-		return
-	}
-	m.chapter = i
-	m.report()
-}
-
+// key routes a key press: to the mode if there is one, to the chapter
+// otherwise. ctrl+c always quits.
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	k := msg.String()
-	if k == "ctrl+c" {
+	if key.Matches(msg, m.keys.Leave) {
 		return tea.Quit
 	}
 	if m.closing != "" || m.offSize() {
@@ -409,213 +252,21 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.seat.Touch()
 	}
 	m.notice = ""
-	switch {
-	case m.naming != nil:
-		m.nameKey(msg)
-		return nil
-	case m.field != nil:
-		m.editKey(msg)
-		return nil
-	case m.pollField != nil:
-		m.pollFieldKey(msg)
-		return nil
+	if m.mode != nil {
+		return m.mode.key(m, msg)
 	}
-	switch m.overlay {
-	case overlayHelp:
-		switch k := msg.String(); {
-		case key.Matches(msg, m.keys.Quit):
-			return tea.Quit
-		case (k == "right" || k == "pgdown" || k == "space") && m.helpPage < m.helpPages()-1:
-			m.helpPage++
-		case (k == "left" || k == "pgup") && m.helpPage > 0:
-			m.helpPage--
-		default:
-			m.overlay = overlayNone
-		}
-		return nil
-	case overlayContents:
-		return m.contentsKey(msg)
-	case overlayDashboard:
-		return m.dashboardKey(msg)
-	}
-	if cmd, ok := m.classKey(msg); ok {
-		return cmd
-	}
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return tea.Quit
-	case key.Matches(msg, m.keys.Help):
-		m.overlay, m.helpPage = overlayHelp, 0
-	case key.Matches(msg, m.keys.Contents):
-		m.overlay = overlayContents
-		m.cursor = m.shownChapter()
-	case key.Matches(msg, m.keys.ScrollDown):
-		m.scrollBy(m.scrollStep(k))
-	case key.Matches(msg, m.keys.ScrollUp):
-		m.scrollBy(-m.scrollStep(k))
-	case key.Matches(msg, m.keys.Next):
-		m.goTo(m.shownChapter() + 1)
-	case key.Matches(msg, m.keys.Prev):
-		m.goTo(m.shownChapter() - 1)
-	case key.Matches(msg, m.keys.Jump):
-		m.jump(k)
-	// Focus stops at the ends rather than wrapping: ↑ on the first control
-	// must not land on the last, a vote that ←/→ would then cast.
-	case key.Matches(msg, m.keys.FocusNext):
-		m.focus = min(m.focus+1, max(len(m.visible())-1, 0))
-	case key.Matches(msg, m.keys.FocusPrev):
-		m.focus = max(m.focus-1, 0)
-	case key.Matches(msg, m.keys.Increase):
-		m.adjust(1)
-	case key.Matches(msg, m.keys.Decrease):
-		m.adjust(-1)
-	case key.Matches(msg, m.keys.IncreaseMore):
-		m.adjust(10)
-	case key.Matches(msg, m.keys.DecreaseMore):
-		m.adjust(-10)
-	case key.Matches(msg, m.keys.Edit), key.Matches(msg, m.keys.Toggle):
-		if c, ok := m.focused(); ok {
-			switch c.Kind {
-			case lessons.Text:
-				if !m.mayChange() {
-					return nil
-				}
-				f := ui.NewTextField(m.shownValues(m.shownChapter())[c.Key], c.MaxLen)
-				m.field = &f
-			case lessons.Toggle:
-				m.adjust(1)
-			}
-		}
-	}
-	return nil
+	return m.chapterKey(msg)
 }
 
-func (m *Model) contentsKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch k := msg.String(); {
-	case key.Matches(msg, m.keys.Quit):
-		return tea.Quit
-	case k == "up" || k == "shift+tab":
-		m.cursor = max(m.cursor-1, 0)
-	case k == "down" || k == "tab":
-		m.cursor = min(m.cursor+1, m.cat.Len()-1)
-	case k == "enter" || k == "space" || k == "right":
-		m.goTo(m.cursor)
-		m.overlay = overlayNone
-	case key.Matches(msg, m.keys.Jump):
-		m.jump(k)
-	case key.Matches(msg, m.keys.Help):
-		m.overlay, m.helpPage = overlayHelp, 0
-	case k == "esc" || key.Matches(msg, m.keys.Contents):
-		m.overlay = overlayNone
-	case key.Matches(msg, m.keys.Next):
-		m.overlay = overlayNone
+// paste hands pasted text to the mode that takes it, or to the chapter's
+// text control.
+func (m *Model) paste(text string) {
+	switch md := m.mode.(type) {
+	case paster:
+		md.paste(m, text)
+	case nil:
+		m.pasteIntoChapter(text)
 	}
-	return nil
-}
-
-func (m *Model) jump(digit string) {
-	n := int(digit[0] - '0')
-	if i, ok := m.cat.ByNumber(n); ok {
-		m.goTo(i)
-		if m.notice == "" {
-			m.overlay = overlayNone
-		}
-		return
-	}
-	m.notice = fmt.Sprintf("There is no chapter %d · t for the contents", n)
-}
-
-func (m *Model) adjust(steps int) {
-	c, ok := m.focused()
-	if !ok {
-		return
-	}
-	if c.Kind == lessons.Text {
-		m.notice = "Press enter to edit the text"
-		return
-	}
-	if !c.Personal && !m.mayChange() {
-		return
-	}
-	m.set(c.Key, c.Adjust(m.shownValues(m.shownChapter())[c.Key], steps))
-}
-
-func (m *Model) editKey(msg tea.KeyPressMsg) {
-	c, ok := m.focused()
-	if !ok || c.Kind != lessons.Text {
-		m.field = nil
-		return
-	}
-	switch k := msg.String(); {
-	case k == "esc" || k == "enter":
-		m.field = nil
-		return
-	case m.field.Key(k):
-	case msg.Text != "":
-		if dropped := m.field.Insert(msg.Text); dropped > 0 {
-			m.notice = fmt.Sprintf("Text is capped at %s characters", thousands(c.MaxLen))
-		}
-	default:
-		return
-	}
-	m.set(c.Key, m.field.Value())
-}
-
-// paste puts pasted text into the field being typed in, or else the focused
-// text control, or else the chapter's first text control.
-func (m *Model) paste(s string) {
-	switch {
-	case m.naming != nil:
-		m.naming.Insert(s)
-		return
-	case m.pollField != nil:
-		m.pollField.Insert(s)
-		return
-	case m.overlay != overlayNone:
-		return
-	}
-	vis := m.visible()
-	idx := -1
-	if c, ok := m.focused(); ok && c.Kind == lessons.Text {
-		idx = m.focus
-	} else {
-		for i, c := range vis {
-			if c.Kind == lessons.Text {
-				idx = i
-				break
-			}
-		}
-	}
-	if idx < 0 {
-		m.notice = "Nothing here takes text"
-		return
-	}
-	if m.field == nil && !m.mayChange() {
-		return
-	}
-	c := vis[idx]
-	if m.field == nil || m.focus != idx {
-		m.focus = idx
-		f := ui.NewTextField(m.shownValues(m.shownChapter())[c.Key], c.MaxLen)
-		m.field = &f
-	}
-	if dropped := m.field.Insert(s); dropped > 0 {
-		m.notice = fmt.Sprintf("Paste cut: text is capped at %s characters (%s left out)",
-			thousands(c.MaxLen), thousands(dropped))
-	}
-	m.set(c.Key, m.field.Value())
-}
-
-// thousands prints n with comma separators.
-func thousands(n int) string {
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // View implements tea.Model.
@@ -627,6 +278,8 @@ func (m *Model) View() tea.View {
 	return v
 }
 
+// render draws the screen: the header, its rule, the mode or the chapter,
+// a rule and the footer.
 func (m *Model) render() string {
 	w, h := m.width, m.height
 	if msg := m.sizeNotice(); msg != "" {
@@ -639,16 +292,9 @@ func (m *Model) render() string {
 	footer := m.footer()
 	mid := h - 4
 	var body string
-	switch {
-	case m.naming != nil:
-		body = m.nameView(w, mid)
-	case m.overlay == overlayContents:
-		body = m.contents(w, mid)
-	case m.overlay == overlayHelp:
-		body = m.helpView(w, mid)
-	case m.overlay == overlayDashboard:
-		body = m.dashboardView(w, mid)
-	default:
+	if m.mode != nil && m.mode.covers() {
+		body = m.mode.view(m, w, mid)
+	} else {
 		status, pollBox, chH := m.chapterParts()
 		body = status + m.chapterView(w, chH)
 		if pollBox != "" {
@@ -663,50 +309,22 @@ func (m *Model) render() string {
 	return ui.Fit(header+"\n"+m.th.RuleLine(w)+"\n"+body+"\n"+m.th.RuleLine(w)+"\n"+footer, w, h)
 }
 
-// chapterParts lays out the screen between the header's rule and the
-// footer's when a chapter is on it: the status line (with its newline, or
-// ""), the poll box ("" without a poll) and the height left for the chapter.
-func (m *Model) chapterParts() (status, pollBox string, chH int) {
-	w, mid := m.width, m.height-4
-	if s := m.statusLine(w); s != "" {
-		status = s + "\n"
-	}
-	pollBox = m.pollView(w)
-	chH = mid - ui.Lines(status)
-	if pollBox != "" {
-		chH -= ui.Lines(pollBox) + 1
-	}
-	return status, pollBox, max(chH, 1)
-}
-
-// chapterHeight is the height the chapter area gets.
-func (m *Model) chapterHeight() int {
-	_, _, h := m.chapterParts()
-	return h
-}
-
+// header is the top line: where the session is on the left, who leads the
+// class (or what the tour is) on the right.
 func (m *Model) header() string {
 	left := m.th.Title.Render("Expedition")
-	switch {
-	case m.naming != nil:
-		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Welcome")
-	case m.overlay == overlayContents:
-		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Contents")
-	case m.overlay == overlayHelp:
-		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Keys")
-	case m.overlay == overlayDashboard:
-		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render("Class dashboard")
-	default:
-		if l := m.lesson(); l != nil {
-			left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render(fmt.Sprintf("%d  %s", l.Number(), l.Title()))
-		}
+	if t := m.modeTitle(); t != "" {
+		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render(t)
+	} else if l := m.lesson(); l != nil {
+		left += m.th.Subtle.Render("  ·  ") + m.th.Header.Render(fmt.Sprintf("%d  %s", l.Number(), l.Title()))
 	}
 	right := m.th.Subtle.Render("a tour inside a GPT-5-class model")
-	if m.seat != nil && m.snap.Class != nil && m.snap.Class.Instructor != "" {
+	lead := m.seat != nil && m.snap.Class != nil && m.snap.Class.Instructor != ""
+	if lead {
 		right = m.th.Subtle.Render("class led by ") + m.displayName(room.MemberView{Name: m.snap.Class.Instructor, Role: room.Instructor})
 	}
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
-	if gap < 2 && m.seat != nil && m.snap.Class != nil && m.snap.Class.Instructor != "" {
+	if gap < 2 && lead {
 		// A long chapter title: keep the instructor's name, drop the words.
 		right = m.displayName(room.MemberView{Name: m.snap.Class.Instructor, Role: room.Instructor})
 		gap = m.width - lipgloss.Width(left) - lipgloss.Width(right)
@@ -717,37 +335,46 @@ func (m *Model) header() string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
+func (m *Model) modeTitle() string {
+	if m.mode == nil {
+		return ""
+	}
+	return m.mode.title()
+}
+
 // footer is the bottom line: a notice, or the keys that matter now, with
 // the member's role, mode and the head count on the right in a class.
 func (m *Model) footer() string {
 	if m.closing != "" {
 		return m.th.Warn.Render(m.closing)
 	}
-	left := m.footerLeft()
-	if m.seat == nil || m.naming != nil {
-		return left
+	left, badged := m.footerLeft()
+	if m.seat == nil || !badged {
+		return ui.Fit(left, m.width, 1)
 	}
 	badge := m.classBadge()
-	room := m.width - lipgloss.Width(badge) - 2
-	if room < 20 || m.notice != "" && lipgloss.Width(left) > room {
+	space := m.width - lipgloss.Width(badge) - 2
+	if space < 20 || m.notice != "" && lipgloss.Width(left) > space {
 		// A notice is read once and goes: it may have the whole line.
 		return ui.Fit(left, m.width, 1)
 	}
-	left = ui.Fit(left, room, 1)
+	left = ui.Fit(left, space, 1)
 	return left + strings.Repeat(" ", m.width-lipgloss.Width(left)-lipgloss.Width(badge)) + badge
 }
 
-func (m *Model) footerLeft() string {
-	if m.notice != "" {
-		return m.th.Warn.Render(m.notice)
+// footerLeft is the notice, the mode's keys, or the chapter's, and whether
+// the class badge goes beside it.
+func (m *Model) footerLeft() (string, bool) {
+	badged := true
+	if m.mode != nil {
+		text, b := m.mode.footer(m)
+		badged = b
+		if text != "" && m.notice == "" {
+			return m.th.Subtle.Render(text), badged
+		}
 	}
-	switch {
-	case m.naming != nil:
-		return m.th.Subtle.Render("type your name · enter to join the class · ctrl+c to leave")
-	case m.field != nil:
-		return m.th.Subtle.Render("editing · type or paste · ←/→ move · backspace · ctrl+u clear · esc or enter when done")
-	case m.pollField != nil:
-		return m.th.Subtle.Render("type your estimate (e.g. 1200, 3.5e6, 40M) · enter to answer · esc to cancel")
+	if m.notice != "" {
+		return m.th.Warn.Render(m.notice), badged
 	}
 	keys := m.keys.ShortHelp()
 	h := m.help
@@ -759,281 +386,7 @@ func (m *Model) footerLeft() string {
 	}
 	if extra, _ := m.bodyOverflow(); extra > 0 {
 		// First, so the narrowest footer still says how to read the rest.
-		hint := key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn/pgup", "scroll"))
-		keys = append([]key.Binding{hint}, keys...)
+		keys = append([]key.Binding{m.keys.ScrollHint()}, keys...)
 	}
-	return h.ShortHelpView(keys)
-}
-
-func (m *Model) chapterView(w, h int) string {
-	i := m.shownChapter()
-	l := m.cat.At(i)
-	if l == nil {
-		return ""
-	}
-	vals := m.shownValues(i)
-	p := lessons.Panel{Editing: m.field, Locked: m.locked()}
-	if c, ok := m.focused(); ok && m.focus >= 0 {
-		p.Focus = c.Key
-	}
-	frame, viewH, panel := m.bodyFrame(l, vals, w, h, p)
-	body, _ := viewport(strings.Split(m.lessonBody(l, frame), "\n"), m.scrollTop(), viewH, m.th)
-	if w >= sidebarMin && len(l.Controls()) > 0 {
-		return joinSide(body, panel, frame.Width, h, m.th)
-	}
-	if panel == "" {
-		return body
-	}
-	return body + "\n" + m.th.RuleLine(w) + "\n" + panel
-}
-
-// bodyFrame lays out the chapter area w×h: the frame the chapter body is
-// drawn in, the height of its window on screen (a body taller than that
-// scrolls), and the control panel (beside the body from sidebarMin
-// columns, below it otherwise, where it may take a third of the height and
-// scrolls its own controls).
-func (m *Model) bodyFrame(l lessons.Lesson, vals lessons.Values, w, h int, p lessons.Panel) (lessons.Frame, int, string) {
-	frame := lessons.Frame{Theme: m.th, Values: vals, Spot: m.spot(l), Class: m.tally(l), Solo: m.seat == nil}
-	if w >= sidebarMin && len(l.Controls()) > 0 {
-		side := 38
-		frame.Width, frame.Height = w-side-3, h
-		panel := m.th.Header.Render("Controls") + "\n" + lessons.RenderPanel(m.th, l.Controls(), vals, p, side, h-1, true)
-		return frame, h, panel
-	}
-	panel := lessons.RenderPanel(m.th, l.Controls(), vals, p, w, max(h/3, 3), false)
-	bodyH := h
-	if panel != "" {
-		bodyH = h - ui.Lines(panel) - 1
-	}
-	frame.Width, frame.Height = w, max(bodyH, 1)
-	return frame, frame.Height, panel
-}
-
-// scrollTop is the first line of the chapter body on screen: the member's
-// own, for the chapter it was set on; a new chapter starts at the top.
-func (m *Model) scrollTop() int {
-	if m.scroll.chapter != m.shownChapter() {
-		return 0
-	}
-	return m.scroll.top
-}
-
-// bodyOverflow is how many lines of the chapter on screen do not fit its
-// window (0 when it fits), and the window's height: what the scroll keys
-// and the footer's hint need, from the same layout the screen is drawn by.
-func (m *Model) bodyOverflow() (extra, viewH int) {
-	if m.overlay != overlayNone || m.naming != nil || m.offSize() {
-		return 0, 0
-	}
-	i := m.shownChapter()
-	l := m.cat.At(i)
-	if l == nil {
-		return 0, 0
-	}
-	w, h := m.width, m.chapterHeight()
-	frame, viewH, _ := m.bodyFrame(l, m.shownValues(i), w, h, lessons.Panel{})
-	return max(ui.Lines(m.lessonBody(l, frame))-viewH, 0), viewH
-}
-
-// scrollBy moves the chapter body by n lines (a page is the window less a
-// line, so one line of context stays).
-func (m *Model) scrollBy(n int) {
-	extra, _ := m.bodyOverflow()
-	if extra == 0 {
-		return
-	}
-	// The last page ends with the body's last line under the ↑ marker.
-	m.scroll.chapter = m.shownChapter()
-	m.scroll.top = min(max(m.scrollTop()+n, 0), extra+1)
-}
-
-// scrollStep is how far a scroll key moves: shift+↓/↑ a line, pgdn/pgup a
-// page less two lines (the markers), so a line of context stays.
-func (m *Model) scrollStep(k string) int {
-	if strings.HasPrefix(k, "shift+") {
-		return 1
-	}
-	_, viewH := m.bodyOverflow()
-	return max(viewH-3, 1)
-}
-
-// viewport is the part of lines from top that fits h rows, with a marker
-// line on top when there is more above and at the bottom when there is more
-// below: a chapter never silently loses what does not fit.
-func viewport(lines []string, top, h int, th *ui.Theme) (string, int) {
-	n := len(lines)
-	if n <= h {
-		for len(lines) < h {
-			lines = append(lines, "")
-		}
-		return strings.Join(lines, "\n"), 0
-	}
-	if h < 3 {
-		return strings.Join(lines[:h], "\n"), 0
-	}
-	top = min(max(top, 0), n-(h-1))
-	above := top > 0
-	avail := h
-	if above {
-		avail--
-	}
-	below := top+avail < n
-	if below {
-		avail--
-	}
-	var out []string
-	if above {
-		out = append(out, th.Subtle.Render(fmt.Sprintf("↑ %d more above · pgup", top)))
-	}
-	out = append(out, lines[top:top+avail]...)
-	if below {
-		out = append(out, th.Subtle.Render(fmt.Sprintf("↓ %d more below · pgdn", n-top-avail)))
-	}
-	return strings.Join(out, "\n"), top
-}
-
-// lessonBody renders the chapter, reusing the last render when nothing it
-// depends on changed.
-func (m *Model) lessonBody(l lessons.Lesson, f lessons.Frame) string {
-	c := &m.body
-	k := c.key
-	if k.Theme == f.Theme && k.Width == f.Width && k.Height == f.Height && k.Spot == f.Spot && k.Solo == f.Solo &&
-		k.Values.Equal(f.Values) && tallyEqual(k.Class, f.Class) && c.out != "" {
-		return c.out
-	}
-	var out string
-	if m.renders != nil {
-		out = m.renders.Render(l, f)
-	} else {
-		out = l.Render(f)
-	}
-	// Taller than its frame is allowed: the body scrolls (viewport).
-	c.key, c.out = f, ui.FitWidth(out, f.Width)
-	return c.out
-}
-
-func tallyEqual(a, b lessons.Tally) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-// joinSide puts the panel in a column right of the body, with a rule
-// between them.
-func joinSide(body, panel string, bodyW, h int, th *ui.Theme) string {
-	bl := strings.Split(body, "\n")
-	pl := strings.Split(panel, "\n")
-	out := make([]string, h)
-	for i := range h {
-		var a, b string
-		if i < len(bl) {
-			a = bl[i]
-		}
-		if i < len(pl) {
-			b = pl[i]
-		}
-		out[i] = ui.PadRight(a, bodyW) + " " + th.Rule.Render("│") + " " + b
-	}
-	return strings.Join(out, "\n")
-}
-
-func (m *Model) contents(w, h int) string {
-	var b strings.Builder
-	b.WriteString(ui.Wrap("Welcome aboard. This tour walks through a large language model from the inside: "+
-		"every number on screen is computed live, by a real tokenizer and real formulas.", w))
-	b.WriteString("\n\n")
-	b.WriteString(m.th.Header.Render("Chapters"))
-	for i := 0; i < m.cat.Len(); i++ {
-		l := m.cat.At(i)
-		line := fmt.Sprintf(" %d  %s", l.Number(), l.Title())
-		if m.seat != nil && m.snap.Class != nil && l.ID() == m.snap.Class.Chapter && !m.instructor() {
-			line += m.th.Accent.Render("   ◂ the class is here")
-		}
-		sum := m.th.Subtle.Render("  " + l.Summary())
-		b.WriteString("\n")
-		if i == m.cursor {
-			b.WriteString(m.th.Focus.Render("▸") + m.th.Strong.Render(line))
-		} else {
-			b.WriteString(" " + line)
-		}
-		if h >= 2*m.cat.Len()+8 {
-			b.WriteString("\n    " + ui.Fit(sum, w-4, 1))
-		}
-	}
-	b.WriteString("\n\n")
-	b.WriteString(m.th.Subtle.Render("↑/↓ choose · enter open · a digit jumps to a chapter · ? keys · q quit"))
-	return ui.Fit(b.String(), w, h)
-}
-
-// helpText is everything the help screen says, wrapped to w: the keys one
-// to a line (two columns when there is room), then the classroom's keys and
-// what the badges mean.
-func (m *Model) helpText(w int) []string {
-	var keys []string
-	for i, group := range m.keys.FullHelp() {
-		if i > 0 {
-			keys = append(keys, "")
-		}
-		for _, b := range group {
-			h := b.Help()
-			keys = append(keys, m.th.Focus.Render(ui.PadRight(h.Key, 13))+h.Desc)
-		}
-	}
-	var b strings.Builder
-	b.WriteString(m.th.Header.Render("Keys") + "\n\n")
-	if w >= 100 {
-		half := (len(keys) + 1) / 2
-		for i := range half {
-			line := ui.PadRight(keys[i], w/2)
-			if i+half < len(keys) {
-				line += keys[i+half]
-			}
-			b.WriteString(line + "\n")
-		}
-	} else {
-		b.WriteString(strings.Join(keys, "\n") + "\n")
-	}
-	if m.seat != nil {
-		b.WriteString("\n" + m.classHelpText(w) + "\n")
-	}
-	b.WriteString("\n" + ui.Wrap("Every chapter has controls: move between them with ↑/↓ or tab, change them with ←/→ "+
-		"(hold shift for ten steps). A text control is edited with enter and left with esc. "+
-		"Figures are marked "+m.th.Badge(ui.Computed)+" when an exact formula or the real tokenizer made them, "+
-		m.th.Badge(ui.Illustrative)+" for a hand-set toy, and "+m.th.Badge(ui.Estimate)+" for a guess.", w))
-	return strings.Split(b.String(), "\n")
-}
-
-// helpPages is how many pages the help screen takes at the current size.
-func (m *Model) helpPages() int {
-	per := max(m.height-4-1, 1)
-	return max((len(m.helpText(m.width))+per-1)/per, 1)
-}
-
-// helpView is one page of the help screen, with a last line that always
-// says how to page and how to close it.
-func (m *Model) helpView(w, h int) string {
-	lines := m.helpText(w)
-	per := max(h-1, 1)
-	pages := max((len(lines)+per-1)/per, 1)
-	page := min(m.helpPage, pages-1)
-	body := lines[page*per : min((page+1)*per, len(lines))]
-	for len(body) < per {
-		body = append(body, "")
-	}
-	last := "any key closes this"
-	switch {
-	case pages > 1 && page == 0:
-		last = fmt.Sprintf("page 1 of %d · → next page · any other key closes this", pages)
-	case pages > 1 && page == pages-1:
-		last = fmt.Sprintf("page %d of %d · ← back · any other key closes this", page+1, pages)
-	case pages > 1:
-		last = fmt.Sprintf("page %d of %d · → next · ← back · any other key closes this", page+1, pages)
-	}
-	return ui.Fit(strings.Join(body, "\n")+"\n"+m.th.Subtle.Render(last), w, h)
+	return h.ShortHelpView(keys), badged
 }

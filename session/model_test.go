@@ -77,11 +77,11 @@ func TestOpensOnContentsAndNavigates(t *testing.T) {
 		t.Fatalf("n did not go to chapter 4:\n%s", s)
 	}
 	press(m, "1", "?")
-	if s := screen(m); !strings.Contains(s, "next chapter") || !strings.Contains(s, "page 1 of 2") || !strings.Contains(s, "key closes this") {
+	if s := screen(m); !strings.Contains(s, "next chapter") || !strings.Contains(s, "page 1 of 3") || !strings.Contains(s, "key closes this") {
 		t.Fatalf("? did not show the help:\n%s", s)
 	}
-	press(m, "right")
-	if s := screen(m); !strings.Contains(s, "page 2 of 2") || !strings.Contains(s, "hand-set toy") {
+	press(m, "right", "right")
+	if s := screen(m); !strings.Contains(s, "page 3 of 3") || !strings.Contains(s, "hand-set toy") {
 		t.Fatalf("→ did not turn the help's page:\n%s", s)
 	}
 	press(m, "x")
@@ -103,7 +103,7 @@ func TestTypingIntoTheTextField(t *testing.T) {
 	}
 	// q typed while editing is text, not quit.
 	press(m, "enter", "q")
-	if m.field == nil || !strings.HasSuffix(m.values[m.chapter]["text"], "q") {
+	if _, editing := m.mode.(*editor); !editing || !strings.HasSuffix(m.values[m.chapter]["text"], "q") {
 		t.Fatalf("q while editing should be typed, value %q", m.values[m.chapter]["text"])
 	}
 }
@@ -191,5 +191,46 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// twelfth is a stand-in chapter numbered past 9.
+type twelfth struct{}
+
+func (twelfth) ID() string                    { return "twelfth" }
+func (twelfth) Number() int                   { return 12 }
+func (twelfth) Title() string                 { return "A twelfth chapter" }
+func (twelfth) Summary() string               { return "past nine" }
+func (twelfth) Controls() []lessons.Control   { return nil }
+func (twelfth) Render(f lessons.Frame) string { return "the twelfth chapter's body" }
+
+// TestJumpPastNine: with chapters past 9, a digit that could begin a longer
+// number waits for the next digit or enter; one that cannot goes at once.
+func TestJumpPastNine(t *testing.T) {
+	tokens, err := lessons.NewTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := lessons.NewStack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := lessons.NewCatalogOf(tokens, stack, twelfth{})
+	m := New(Options{Catalog: cat, Width: 80, Height: 24, Mono: true})
+	press(m, "1")
+	if s := screen(m); !strings.Contains(s, "Chapter 1… · another digit, or enter") {
+		t.Fatalf("1 did not wait for a second digit:\n%s", s)
+	}
+	press(m, "2")
+	if s := screen(m); !strings.Contains(s, "12  A twelfth chapter") {
+		t.Fatalf("1, 2 did not open chapter 12:\n%s", s)
+	}
+	press(m, "1", "enter")
+	if s := screen(m); !strings.Contains(s, "1  From letters to numbers") {
+		t.Fatalf("1, enter did not open chapter 1:\n%s", s)
+	}
+	press(m, "2")
+	if s := screen(m); !strings.Contains(s, "2  A stack of identical blocks") {
+		t.Fatalf("2 (no chapter 20 or more) did not go at once:\n%s", s)
 	}
 }

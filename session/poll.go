@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -24,7 +25,7 @@ func (m *Model) answerable() (*room.PollView, bool) {
 }
 
 // pollKey answers the open poll: a digit picks a choice; for an estimate,
-// a digit (or enter) starts typing a number.
+// a digit (or "a") starts typing a number (see estimate.go).
 func (m *Model) pollKey(msg tea.KeyPressMsg) bool {
 	p, ok := m.answerable()
 	if !ok {
@@ -32,7 +33,7 @@ func (m *Model) pollKey(msg tea.KeyPressMsg) bool {
 	}
 	k := msg.String()
 	if p.Spec.Kind == room.MultipleChoice {
-		if len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
+		if key.Matches(msg, m.keys.Answer) {
 			n := int(k[0] - '1')
 			if n >= len(p.Spec.Choices) {
 				m.notice = fmt.Sprintf("Answer with 1 to %d", len(p.Spec.Choices))
@@ -44,42 +45,11 @@ func (m *Model) pollKey(msg tea.KeyPressMsg) bool {
 		}
 		return false
 	}
-	if len(k) == 1 && (k[0] >= '0' && k[0] <= '9' || k == "." || k == "-") || k == "a" {
-		f := ui.NewTextField("", 24)
-		if k != "a" {
-			f.Insert(k)
-		}
-		m.pollField = &f
+	if key.Matches(msg, m.keys.Estimate) {
+		m.mode = newEstimate(msg.Text)
 		return true
 	}
 	return false
-}
-
-// pollFieldKey edits a numeric answer.
-func (m *Model) pollFieldKey(msg tea.KeyPressMsg) {
-	switch k := msg.String(); {
-	case k == "esc":
-		m.pollField = nil
-	case k == "enter":
-		n, err := ParseNumber(m.pollField.Value())
-		if err != nil {
-			m.notice = err.Error()
-			return
-		}
-		if p, ok := m.answerable(); ok && !p.Spec.InRange(n) {
-			// Kept in the field, to be mended rather than typed again.
-			m.notice = formatNumber(n) + " is out of range: answers are " + rangeText(p.Spec)
-			return
-		}
-		m.act(m.seat.Answer(room.Answer{Number: n}))
-		m.pollField = nil
-		if m.notice == "" {
-			m.notice = "Answered " + formatNumber(n) + ": you can change it until the reveal"
-		}
-	case m.pollField.Key(k):
-	case msg.Text != "":
-		m.pollField.Insert(msg.Text)
-	}
 }
 
 // ParseNumber reads an estimate as people type them: "1200", "1,200",
@@ -153,8 +123,8 @@ func (m *Model) pollView(w int) string {
 	case room.Estimate:
 		if counted && len(p.Estimates) > 0 {
 			b.WriteString("\n" + estimateSummary(th, p, w))
-		} else if m.pollField != nil {
-			b.WriteString("\nyour estimate: " + th.TextFieldView(*m.pollField, 26, true, true) + " " + th.Subtle.Render(p.Spec.Unit))
+		} else if e, ok := m.mode.(*estimate); ok {
+			b.WriteString("\nyour estimate: " + th.TextFieldView(e.field, 26, true, true) + " " + th.Subtle.Render(p.Spec.Unit))
 		}
 	}
 	var status string
@@ -175,12 +145,12 @@ func (m *Model) pollView(w int) string {
 			status += th.Subtle.Render(p.Spec.Explain)
 		}
 	case m.instructor():
-		status = fmt.Sprintf("%d answered · r reveal to everyone · c close · o next question", p.Answered)
+		status = fmt.Sprintf("%d answered · %s", p.Answered, m.keys.PollHint())
 	case answered:
 		status = m.yourAnswer(p, mine) + th.Subtle.Render(fmt.Sprintf(" · %d answered · you can change it until the reveal", p.Answered))
 	case p.Spec.Kind == room.MultipleChoice:
 		status = th.Accent.Render(fmt.Sprintf("press 1–%d to answer", len(p.Spec.Choices))) + th.Subtle.Render(fmt.Sprintf(" · %d answered", p.Answered))
-	case m.pollField == nil:
+	case !m.estimating():
 		// The unit and the range before the student starts typing.
 		status = th.Accent.Render("type a number to answer") + th.Subtle.Render(" · "+rangeText(p.Spec)+fmt.Sprintf(" · %d answered", p.Answered))
 	}

@@ -88,3 +88,26 @@ func Column(blocks ...string) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// Beside puts right beside left, line by line, padding each line of left to
+// leftWidth cells and putting sep between the two. The result has rows
+// lines, or as many as the taller side when rows is 0.
+func Beside(left, right string, leftWidth, rows int, sep string) string {
+	l := strings.Split(left, "\n")
+	r := strings.Split(right, "\n")
+	if rows <= 0 {
+		rows = max(len(l), len(r))
+	}
+	out := make([]string, rows)
+	for i := range rows {
+		var a, b string
+		if i < len(l) {
+			a = l[i]
+		}
+		if i < len(r) {
+			b = r[i]
+		}
+		out[i] = PadRight(a, leftWidth) + sep + b
+	}
+	return strings.Join(out, "\n")
+}

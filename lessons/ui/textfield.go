@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 )
 
@@ -62,33 +64,34 @@ func (f *TextField) Insert(s string) (dropped int) {
 	return dropped
 }
 
-// Key applies an editing key by its Bubble Tea name ("backspace", "left",
-// "ctrl+u", …) and reports whether it was one.
-func (f *TextField) Key(name string) bool {
-	switch name {
-	case "backspace", "ctrl+h":
+// Key applies an editing key, as keys reads it, and reports whether it was
+// one. msg is anything that names a key the way Bubble Tea does
+// ("backspace", "left", "ctrl+u", …): a key press.
+func (f *TextField) Key(msg fmt.Stringer, keys FieldKeys) bool {
+	switch {
+	case key.Matches(msg, keys.Backspace):
 		if f.cursor > 0 {
 			f.runes = append(f.runes[:f.cursor-1], f.runes[f.cursor:]...)
 			f.cursor--
 		}
-	case "delete", "ctrl+d":
+	case key.Matches(msg, keys.Delete):
 		if f.cursor < len(f.runes) {
 			f.runes = append(f.runes[:f.cursor], f.runes[f.cursor+1:]...)
 		}
-	case "left", "ctrl+b":
+	case key.Matches(msg, keys.Left):
 		f.cursor = max(0, f.cursor-1)
-	case "right", "ctrl+f":
+	case key.Matches(msg, keys.Right):
 		f.cursor = min(len(f.runes), f.cursor+1)
-	case "home", "ctrl+a":
+	case key.Matches(msg, keys.Home):
 		f.cursor = 0
-	case "end", "ctrl+e":
+	case key.Matches(msg, keys.End):
 		f.cursor = len(f.runes)
-	case "ctrl+u":
+	case key.Matches(msg, keys.ClearBefore):
 		f.runes = append([]rune(nil), f.runes[f.cursor:]...)
 		f.cursor = 0
-	case "ctrl+k":
+	case key.Matches(msg, keys.ClearAfter):
 		f.runes = f.runes[:f.cursor]
-	case "ctrl+w", "alt+backspace":
+	case key.Matches(msg, keys.DeleteWord):
 		i := f.cursor
 		for i > 0 && f.runes[i-1] == ' ' {
 			i--

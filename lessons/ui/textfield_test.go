@@ -19,29 +19,35 @@ func rawControl(s string) bool {
 	return false
 }
 
+// keyName is a key press by its Bubble Tea name.
+type keyName string
+
+func (k keyName) String() string { return string(k) }
+
 func TestTextFieldEditing(t *testing.T) {
+	keys := NewKeyMap().Field
 	f := NewTextField("hello", 10)
-	f.Key("home")
+	f.Key(keyName("home"), keys)
 	f.Insert(">")
-	f.Key("end")
+	f.Key(keyName("end"), keys)
 	if n := f.Insert(" world, and more"); n != 12 {
 		t.Errorf("insert past the cap dropped %d characters, want 12", n)
 	}
 	if got := f.Value(); got != ">hello wor" {
 		t.Errorf("value %q", got)
 	}
-	f.Key("ctrl+w")
+	f.Key(keyName("ctrl+w"), keys)
 	if got := f.Value(); got != ">hello " {
 		t.Errorf("after ctrl+w: %q", got)
 	}
-	f.Key("backspace")
-	f.Key("left")
-	f.Key("delete")
+	f.Key(keyName("backspace"), keys)
+	f.Key(keyName("left"), keys)
+	f.Key(keyName("delete"), keys)
 	if got := f.Value(); got != ">hell" {
 		t.Errorf("after backspace, left, delete: %q", got)
 	}
-	f.Key("left")
-	f.Key("ctrl+u")
+	f.Key(keyName("left"), keys)
+	f.Key(keyName("ctrl+u"), keys)
 	if f.Value() != "l" || f.Cursor() != 0 {
 		t.Errorf("ctrl+u left %q at %d", f.Value(), f.Cursor())
 	}
@@ -67,9 +73,10 @@ func FuzzTextField(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, paste, key string, width int) {
 		th := NewTheme(false)
+		keys := NewKeyMap().Field
 		field := NewTextField("seed text", 50)
 		field.Insert(paste)
-		field.Key(key)
+		field.Key(keyName(key), keys)
 		field.Insert(paste)
 		if !utf8.ValidString(field.Value()) {
 			t.Fatalf("value not UTF-8: %q", field.Value())

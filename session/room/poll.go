@@ -157,7 +157,7 @@ func (s *Seat) OpenPoll(spec PollSpec) error {
 		if _, ok := r.cfg.Validate(spec.Chapter, "", ""); !ok || spec.ID == "" {
 			return ErrUnknown
 		}
-		if spec.Kind == MultipleChoice && (len(spec.Choices) < 2 || len(spec.Choices) > 9) {
+		if !r.choicesOK(spec) {
 			return ErrBadAnswer
 		}
 		if r.poll != nil {
@@ -265,4 +265,13 @@ func (s *Seat) Answer(a Answer) error {
 			touched: []*member{s.m}, answer: &SavedAnswer{Poll: p.spec.key(), Member: s.m.id, Answer: a}})
 		return nil
 	})
+}
+
+// choicesOK reports a poll the room can hold: an estimate, or two choices
+// up to the chapters' limit (Config.MaxChoices: a digit answers).
+func (r *Room) choicesOK(spec PollSpec) bool {
+	if spec.Kind != MultipleChoice {
+		return true
+	}
+	return len(spec.Choices) >= 2 && (r.cfg.MaxChoices <= 0 || len(spec.Choices) <= r.cfg.MaxChoices)
 }

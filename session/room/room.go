@@ -14,7 +14,6 @@ import (
 	"errors"
 	"maps"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -62,6 +61,9 @@ type Identity struct {
 	// session-only ID for keyless students.
 	ID   string
 	Role Role
+	// Keyless marks a student without a key: their ID lasts one session,
+	// so they are never saved and are forgotten when they leave.
+	Keyless bool
 	// Addr is the client's IP address, used to ban keyless students.
 	Addr string
 }
@@ -78,6 +80,9 @@ type Config struct {
 	Now func() time.Time
 	// Journal, when set, is told of every change (persistence).
 	Journal Journal
+	// MaxChoices bounds a poll's choices (the chapters' lessons.MaxChoices,
+	// a digit each); 0 leaves them unbounded, for tests.
+	MaxChoices int
 }
 
 // Room is one class.
@@ -163,13 +168,12 @@ type member struct {
 	samples map[string]int
 	// seats are the member's live sessions.
 	seats []*Seat
+	// keyless marks a member who can never be recognised again once they
+	// leave (no key): never journaled, dropped on leaving.
+	keyless bool
 	// budget paces the member's class actions.
 	budget bucket
 }
-
-// keyless reports whether a member ID is a session-only identity: a student
-// without a key, who can never be recognised again once they leave.
-func keyless(id string) bool { return strings.HasPrefix(id, "session:") }
 
 // Position is where a member is, as their session reports it: following
 // the instructor or exploring on their own (and then where, with their own
@@ -194,7 +198,7 @@ func (r *Room) Join(id Identity) (*Seat, error) {
 	if m == nil {
 		forget = r.makeRoom()
 		m = &member{id: id.ID, role: id.Role, joined: now, answers: map[string]Answer{},
-			pos: Position{Following: true}}
+			pos: Position{Following: true}, keyless: id.Keyless}
 		r.members[id.ID] = m
 	}
 	m.role = id.Role
@@ -232,7 +236,7 @@ func (r *Room) makeRoom() []string {
 		return nil
 	}
 	r.drop(oldest)
-	if keyless(oldest.id) {
+	if oldest.keyless {
 		return nil
 	}
 	return []string{oldest.id}
@@ -393,7 +397,7 @@ func (r *Room) leadName() string {
 func (r *Room) view(m *member) MemberView {
 	v := MemberView{
 		ID: m.id, Name: m.name, Role: m.role, Hand: m.hand, Connected: m.sessions > 0,
-		Kicked: m.kicked, Position: m.pos, Joined: m.joined, Active: m.active,
+		Kicked: m.kicked, Keyless: m.keyless, Position: m.pos, Joined: m.joined, Active: m.active,
 		Answers: m.answers,
 	}
 	if r.poll != nil {
@@ -444,6 +448,8 @@ type MemberView struct {
 	Hand      bool
 	Connected bool
 	Kicked    bool
+	// Keyless is a student without a key (see Identity.Keyless).
+	Keyless bool
 	// Answered is whether they answered the open poll.
 	Answered bool
 	Answers  map[string]Answer

@@ -313,15 +313,15 @@ func TestQuietEventsWakeOnlyWhoTheyConcern(t *testing.T) {
 func TestKeylessBanSparesTheRestOfTheNAT(t *testing.T) {
 	r := newRoom()
 	in := join(t, r, "instructor", Instructor)
-	troll, _ := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9"})
+	troll, _ := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9", Keyless: true})
 	if err := in.Kick("session:1", true); err != nil {
 		t.Fatal(err)
 	}
 	troll.Leave()
-	if _, err := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9"}); err != ErrBanned {
+	if _, err := r.Join(Identity{ID: "session:1", Addr: "10.0.0.9", Keyless: true}); err != ErrBanned {
 		t.Errorf("the banned session itself: %v", err)
 	}
-	if _, err := r.Join(Identity{ID: "session:2", Addr: "10.0.0.9"}); err != nil {
+	if _, err := r.Join(Identity{ID: "session:2", Addr: "10.0.0.9", Keyless: true}); err != nil {
 		t.Errorf("another keyless student from the banned student's address was turned away: %v", err)
 	}
 	if _, err := r.Join(Identity{ID: "key:ada", Addr: "10.0.0.9"}); err != nil {

@@ -146,7 +146,7 @@ func (r *Room) record(e event) {
 		}
 	}
 	for _, m := range e.touched {
-		if m != nil && !keyless(m.id) {
+		if m != nil && !m.keyless {
 			c.Members = append(c.Members, m.save())
 		}
 	}
@@ -192,7 +192,7 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 	}
 	for _, p := range s.Polls {
 		if _, ok := r.cfg.Validate(p.Spec.Chapter, "", ""); !ok || p.Spec.ID == "" ||
-			p.Spec.Kind == MultipleChoice && (len(p.Spec.Choices) < 2 || len(p.Spec.Choices) > 9) {
+			!r.choicesOK(p.Spec) {
 			continue
 		}
 		rec := newPollRecord(p.Spec, validAnswers(p.Spec, p.Answers))
@@ -207,7 +207,9 @@ func (r *Room) Restore(s Saved, members []SavedMember) {
 	}
 	for _, sm := range members {
 		if sm.ID == "" || strings.HasPrefix(sm.ID, "session:") {
-			continue // a keyless member can never be recognised again
+			// Only databases from before keyless members went unsaved hold
+			// these: they can never be recognised again.
+			continue
 		}
 		m := &member{id: sm.ID, name: CleanName(sm.Name), role: sm.Role, joined: sm.FirstSeen, active: sm.LastSeen,
 			pos: sm.Position, answers: maps.Clone(sm.Answers), contrib: maps.Clone(sm.Votes), samples: maps.Clone(sm.Samples)}

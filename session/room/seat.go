@@ -75,7 +75,7 @@ func (s *Seat) Leave() {
 	}
 	delete(r.moved, m) // the leave event saves the member as they are
 	r.quiet(event{kind: "leave", actor: m, touched: []*member{m}})
-	if m.sessions <= 0 && keyless(m.id) {
+	if m.sessions <= 0 && m.keyless {
 		r.drop(m)
 	}
 }
@@ -151,7 +151,7 @@ func (r *Room) nameTaken(name string, self *member) bool {
 	m := r.names[nameKey(name)]
 	// A keyless member who left can never come back as themselves, so
 	// their name is free again.
-	return m != nil && m != self && !(m.sessions == 0 && keyless(m.id))
+	return m != nil && m != self && !(m.sessions == 0 && m.keyless)
 }
 
 // SetChapter moves the class to chapter.
