@@ -12,7 +12,8 @@ import (
 // list of chapters there is. It is built once at start-up and then only
 // read, so all sessions share it.
 type Catalog struct {
-	lessons []Lesson
+	lessons  []Lesson
+	defaults []Values // by index: every session starts from these, so they are made once
 }
 
 // tourGuide is a chapter about the tour itself: the welcome's route, the
@@ -71,8 +72,16 @@ func NewCatalogOf(ls ...Lesson) *Catalog {
 	}
 	// The recap's number came from the chapters it follows.
 	c.sort()
+	for _, l := range c.lessons {
+		c.defaults = append(c.defaults, Defaults(l.Controls()))
+	}
 	return c
 }
+
+// Defaults is chapter i's values before anyone moves a control. It is
+// shared by every session that has not: change a copy (Values.With), never
+// the map itself.
+func (c *Catalog) Defaults(i int) Values { return c.defaults[i] }
 
 // sort puts the chapters in tour order, keeping the given order among
 // chapters of the same number.

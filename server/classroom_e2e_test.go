@@ -83,27 +83,38 @@ func TestWrongTokenIsRefused(t *testing.T) {
 	}
 }
 
+// TestInstructorDrivesEveryFollower, with frames shared and with every
+// session drawn alone (--share-frames=false): the same screens either way.
 func TestInstructorDrivesEveryFollower(t *testing.T) {
-	r := start(t, t.TempDir())
-	in := teacher(t, r)
-	var class []*sshtest.Client
-	for _, n := range []string{"Ada", "Grace", "Alan"} {
-		class = append(class, student(t, r, n))
+	cat, err := catalog()
+	if err != nil {
+		t.Fatal(err)
 	}
-	in.Type("1")
-	in.WaitFor("From letters to numbers")
-	for _, s := range class {
-		s.WaitFor("1  From letters to numbers")
-	}
-	// Encoding is the second control: the instructor switches it.
-	in.Key("down", "right")
-	in.WaitFor("‹ cl100k_base ›")
-	for _, s := range class {
-		s.WaitFor("‹ cl100k_base ›")
-	}
-	s := in.WaitFor("4 connected")
-	if !strings.Contains(s, "★ instructor") {
-		t.Fatalf("instructor footer:\n%s", s)
+	for _, alone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "shared", true: "alone"}[alone], func(t *testing.T) {
+			var logs syncBuffer
+			r := startWith(t, server.Config{DrawAlone: alone}, cat, &logs)
+			in := teacher(t, r)
+			var class []*sshtest.Client
+			for _, n := range []string{"Ada", "Grace", "Alan"} {
+				class = append(class, student(t, r, n))
+			}
+			in.Type("1")
+			in.WaitFor("From letters to numbers")
+			for _, s := range class {
+				s.WaitFor("1  From letters to numbers")
+			}
+			// Encoding is the second control: the instructor switches it.
+			in.Key("down", "right")
+			in.WaitFor("‹ cl100k_base ›")
+			for _, s := range class {
+				s.WaitFor("‹ cl100k_base ›")
+			}
+			s := in.WaitFor("4 connected")
+			if !strings.Contains(s, "★ instructor") {
+				t.Fatalf("instructor footer:\n%s", s)
+			}
+		})
 	}
 }
 

@@ -48,10 +48,20 @@ func (a *activity) idleFor(now time.Time) time.Duration {
 	return now.Sub(time.Unix(0, a.last.Load()))
 }
 
-// idleCheckEvery is how often a session looks at its idle time: a tenth of
-// the timeout, so the notice comes at most 10% late, between 50 ms and 30 s.
-func idleCheckEvery(timeout time.Duration) time.Duration {
-	return min(max(timeout/10, 50*time.Millisecond), 30*time.Second)
+// watchIdle calls end once a has seen nothing either way for timeout. It
+// runs on a timer that fires when the session would have been idle that
+// long and, finding traffic since, sets itself for the new time: no
+// goroutine waits meanwhile, and the notice comes on time.
+func watchIdle(a *activity, timeout time.Duration, end func()) *time.Timer {
+	var t *time.Timer
+	t = time.AfterFunc(timeout, func() {
+		if idle := a.idleFor(time.Now()); idle < timeout {
+			t.Reset(timeout - idle)
+			return
+		}
+		end()
+	})
+	return t
 }
 
 // idleText is what a student reads when the server closes their session

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -29,7 +28,7 @@ const (
 )
 
 // keyPacer drops keys past KeyBurst and KeyRate. It is used from the
-// program's event loop only (its filter), one per session.
+// session's loop only (its filter), one per session.
 type keyPacer struct {
 	lim    *rate.Limiter
 	warned bool // told of the drops since the last key let through
@@ -52,64 +51,38 @@ func (k *keyPacer) filter(msg tea.KeyPressMsg) tea.Msg {
 	return session.KeysDroppedMsg{}
 }
 
-// sizes coalesces a session's window changes: it reads every one the client
-// sends (so the SSH layer never waits on this session) and keeps only the
-// newest for the deliverer, which hands it to the program at most once per
-// ResizeEvery.
-type sizes struct {
-	mu     sync.Mutex
-	latest ssh.Window
-	closed bool
-	ready  chan struct{}
+// sizePacer coalesces a session's window changes: the session's loop
+// hands it every one the client sends (so the SSH layer never waits on this
+// session) and it keeps only the newest, handed on at most once per
+// ResizeEvery by a timer: no goroutine waits while nothing is resized.
+type sizePacer struct {
+	deliver func(ssh.Window) // on the timer's goroutine
+
+	mu      sync.Mutex
+	latest  ssh.Window
+	last    time.Time   // when a size was last handed on
+	timer   *time.Timer // a hand-over due; nil when none is
+	handing sync.Mutex  // one hand-over at a time, so sizes arrive in order
 }
 
-// watchSizes starts reading winch; deliver is called with the newest size,
-// paced, until ctx ends; gone is called once winch closes (the client
-// closed its session channel).
-func watchSizes(ctx context.Context, winch <-chan ssh.Window, deliver func(ssh.Window), gone func()) {
-	s := &sizes{ready: make(chan struct{}, 1)}
-	go func() {
-		for win := range winch {
-			s.mu.Lock()
-			s.latest = win
-			s.mu.Unlock()
-			s.signal()
-		}
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
-		s.signal()
-	}()
-	go func() {
-		pace := time.NewTimer(0)
-		defer pace.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.ready:
-			}
-			s.mu.Lock()
-			win, closed := s.latest, s.closed
-			s.mu.Unlock()
-			if closed {
-				gone()
-				return
-			}
-			deliver(win)
-			pace.Reset(ResizeEvery)
-			select {
-			case <-ctx.Done():
-				return
-			case <-pace.C:
-			}
-		}
-	}()
-}
+func newSizePacer(deliver func(ssh.Window)) *sizePacer { return &sizePacer{deliver: deliver} }
 
-func (s *sizes) signal() {
-	select {
-	case s.ready <- struct{}{}:
-	default:
+// offer takes the newest size the client sent.
+func (s *sizePacer) offer(win ssh.Window) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latest = win
+	if s.timer == nil {
+		s.timer = time.AfterFunc(max(ResizeEvery-time.Since(s.last), 0), s.hand)
 	}
+}
+
+func (s *sizePacer) hand() {
+	s.handing.Lock()
+	defer s.handing.Unlock()
+	s.mu.Lock()
+	win := s.latest
+	s.timer, s.last = nil, time.Now()
+	s.mu.Unlock()
+	s.deliver(win)
 }

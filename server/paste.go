@@ -29,7 +29,12 @@ type pasteGuard struct {
 	start   int // outside a paste: bytes of pasteStart matched so far
 }
 
-func newPasteGuard(r io.Reader) *pasteGuard { return &pasteGuard{r: r, buf: make([]byte, 4096)} }
+// readSize is what one read of a session's input takes at most: keys come a
+// few bytes at a time, and a paste just takes more reads. Every session
+// holds two such buffers (this guard's and the decoder's) while it waits.
+const readSize = 1024
+
+func newPasteGuard(r io.Reader) *pasteGuard { return &pasteGuard{r: r, buf: make([]byte, readSize)} }
 
 func (g *pasteGuard) Read(p []byte) (int, error) {
 	for len(g.out) == 0 && g.err == nil {

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
-	"charm.land/wish/v2/bubbletea"
+	"github.com/charmbracelet/colorprofile"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/expedition-llm/expedition/frame"
 	"github.com/expedition-llm/expedition/session"
 	"github.com/expedition-llm/expedition/session/room"
 )
@@ -37,7 +38,7 @@ func (s *Server) identityOf(sess ssh.Session) room.Identity {
 
 // liveSession is one running program, as the server sees it for shutdown.
 type liveSession struct {
-	program  *tea.Program
+	loop     *loop
 	once     sync.Once
 	farewell atomic.Pointer[string]
 }
@@ -50,16 +51,17 @@ type liveSession struct {
 func (ls *liveSession) end(text string) {
 	ls.once.Do(func() {
 		ls.farewell.Store(&text)
-		go ls.program.Send(session.EndMsg{Text: text})
+		go ls.loop.Send(session.EndMsg{Text: text})
 	})
 }
 
-// programMiddleware runs one Bubble Tea program per session. It is written
-// here rather than taken from wish's bubbletea middleware so the server owns
-// the program's lifecycle: registration for shutdown, the terminal's size
-// clamped before the renderer allocates for it, the idle timeout, what the
-// student reads when the program ends, and logging through the server's
-// logger (wish's logs every ordinary disconnect as an error).
+// programMiddleware runs one session model per SSH session, on the
+// session's own loop (loop.go) rather than wish's bubbletea middleware, so
+// the server owns the session's lifecycle: registration for shutdown, the
+// terminal's size clamped before anything is drawn for it, the idle
+// timeout, what the student reads when the session ends, and logging
+// through the server's logger (wish's logs every ordinary disconnect as an
+// error).
 func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		pty, winch, _ := sess.Pty()
@@ -74,41 +76,29 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 		// ends the wait); it ends with this handler.
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
-		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, Done: ctx.Done(), User: sess.User(), Renders: s.renders,
-			OnPanic: func(v any, stack []byte) {
-				s.log.Error("panic in a session", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String(),
-					"panic", fmt.Sprint(v), "stack", string(stack))
-			}})
 		act := newActivity(sess)
+		// The session draws on its terminal itself (package frame), not
+		// through Bubble Tea's renderer: followers share their screens and
+		// the bytes that change them, and nothing runs on a timer.
+		term := frame.NewTerminal(act, s.frames, profileOf(sess), "Expedition")
+		defer term.Close()
+		m := session.New(session.Options{Catalog: s.catalog, Width: w, Height: h, Seat: seat, Done: ctx.Done(), User: sess.User(), Renders: s.renders,
+			Terminal: term, Frames: s.frames, RoomSent: true, Themes: s.themes,
+			OnPanic: func(v any, stack []byte) { s.logPanic(sess, v, stack) }})
 		keys := newKeyPacer()
-		drawW, drawH := session.ClampSize(w, h)
-		opts := append(bubbletea.MakeOptions(sess),
-			tea.WithInput(newPasteGuard(act)),
-			tea.WithOutput(act),
-			tea.WithContext(sess.Context()),
-			tea.WithoutSignalHandler(),
-			// The renderer allocates a cell buffer for the window it is
-			// given: never the client's size as sent, always the clamp.
-			tea.WithWindowSize(drawW, drawH),
-			// WithFilter replaces MakeOptions' filter, so it repeats its
-			// ctrl+z guard (suspending would stop the whole server); it
-			// also paces keys and clamps any window size on its way to
-			// the renderer.
-			tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
-				switch msg := msg.(type) {
-				case tea.SuspendMsg:
-					return tea.ResumeMsg{}
-				case tea.KeyPressMsg:
-					return keys.filter(msg)
-				case tea.WindowSizeMsg:
-					cw, ch := session.ClampSize(msg.Width, msg.Height)
-					return tea.WindowSizeMsg{Width: cw, Height: ch}
-				}
-				return msg
-			}),
-		)
-		p := tea.NewProgram(m, opts...)
-		ls := &liveSession{program: p}
+		// Keys are paced and every window size clamped on their way to
+		// the session, which draws at that size.
+		l := newLoop(func(msg tea.Msg) tea.Msg {
+			switch msg := msg.(type) {
+			case tea.KeyPressMsg:
+				return keys.filter(msg)
+			case tea.WindowSizeMsg:
+				cw, ch := session.ClampSize(msg.Width, msg.Height)
+				return tea.WindowSizeMsg{Width: cw, Height: ch}
+			}
+			return msg
+		}, func(v any, stack []byte) { s.logPanic(sess, v, stack) })
+		ls := &liveSession{loop: l}
 		s.mu.Lock()
 		s.sessions[ls] = struct{}{}
 		s.mu.Unlock()
@@ -122,43 +112,44 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			return
 		}
 
-		// Window sizes reach the program coalesced and paced: a storm of
+		// The loop waits on the room's news itself (RoomSent above).
+		l.news, l.newsMsg = seat.Ready(), func() tea.Msg { return session.RoomMsg{Snap: seat.Latest()} }
+		// Window sizes reach the session coalesced and paced: a storm of
 		// window changes costs a frame per ResizeEvery, not one per change.
-		// The model hears the size as sent (to say it is too large); the
-		// renderer only ever the clamped one.
-		watchSizes(ctx, winch, func(win ssh.Window) {
-			p.Send(session.TerminalSizeMsg{Width: win.Width, Height: win.Height})
+		// The model hears the size as sent (to say it is too large), then
+		// the clamped size it draws at.
+		sizes := newSizePacer(func(win ssh.Window) {
+			l.Send(session.TerminalSizeMsg{Width: win.Width, Height: win.Height})
 			cw, ch := session.ClampSize(win.Width, win.Height)
-			p.Send(tea.WindowSizeMsg{Width: cw, Height: ch})
-		}, func() {
-			// The client closed the session channel but may keep the
-			// connection (ssh ControlMaster): end the program.
-			p.Quit()
+			l.Send(tea.WindowSizeMsg{Width: cw, Height: ch})
 		})
+		l.winch, l.resized = winch, sizes.offer
+
+		go func() {
+			// Ends when the channel does; a client that closes its input
+			// but keeps the channel is ended by the idle timeout.
+			_ = readInput(newPasteGuard(act), func(e uv.Event) {
+				if msg := inputMsg(e); msg != nil {
+					l.Send(msg)
+				}
+			})
+		}()
 
 		// A session with nothing crossing its terminal either way for the
 		// idle timeout is told so and closed, before the SSH layer would
-		// cut it without a word.
-		go func() {
-			t := time.NewTicker(idleCheckEvery(s.cfg.IdleTimeout))
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case now := <-t.C:
-					if act.idleFor(now) >= s.cfg.IdleTimeout {
-						ls.end(idleText(s.cfg.IdleTimeout))
-						return
-					}
-				}
-			}
-		}()
+		// cut it without a word. A timer, not a goroutine: it wakes when
+		// the session would be idle long enough, and looks again then.
+		idle := watchIdle(act, s.cfg.IdleTimeout, func() { ls.end(idleText(s.cfg.IdleTimeout)) })
+		defer idle.Stop()
 
-		_, err = p.Run()
-		p.Kill()
+		drawW, drawH := session.ClampSize(w, h)
+		err = l.run(ctx, m, tea.ColorProfileMsg{Profile: profileOf(sess)}, tea.WindowSizeMsg{Width: drawW, Height: drawH})
+		cancel() // whatever still waits on the session ends with its loop
+		// The last screen, then the terminal given back, before anything
+		// is written after it.
+		_ = term.Close()
 		switch {
-		case errors.Is(err, tea.ErrProgramPanic):
+		case errors.Is(err, errSessionPanic):
 			s.log.Error("session ended by a panic", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String())
 			refuse(sess, "Sorry, something broke in this session and it had to close. "+
 				"The class goes on: reconnect to rejoin.")
@@ -170,9 +161,38 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 			tell(sess, *ls.farewell.Load())
 		case s.closing.Load():
 			tell(sess, ShutdownText)
-		case err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled):
+		case err != nil && !errors.Is(err, context.Canceled):
 			s.log.Warn("session ended with an error", "user", clientText(sess.User()), "err", err)
 		}
 		next(sess)
 	}
+}
+
+// logPanic logs a panic that ends one session.
+func (s *Server) logPanic(sess ssh.Session, v any, stack []byte) {
+	s.log.Error("panic in a session", "user", clientText(sess.User()), "addr", sess.RemoteAddr().String(),
+		"panic", fmt.Sprint(v), "stack", string(stack))
+}
+
+// inputMsg is what the session hears of an input event, as Bubble Tea
+// would hand it on; nil for events the session has no use for.
+func inputMsg(e uv.Event) tea.Msg {
+	switch e := e.(type) {
+	case uv.KeyPressEvent:
+		return tea.KeyPressMsg(e)
+	case uv.PasteEvent:
+		return tea.PasteMsg(e)
+	}
+	return nil
+}
+
+// profileOf is the colours the session's terminal shows, read from its
+// environment as wish does for a session without a real PTY: TERM from the
+// PTY request, COLORTERM and NO_COLOR from the client's env requests.
+func profileOf(sess ssh.Session) colorprofile.Profile {
+	env := sess.Environ()
+	if pty, _, ok := sess.Pty(); ok {
+		env = append(env, "TERM="+pty.Term)
+	}
+	return colorprofile.Env(env)
 }

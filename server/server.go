@@ -1,6 +1,6 @@
 // Package server wires Expedition to SSH: the host key, authentication, the
-// middleware chain, one Bubble Tea program per connection, limits, and a
-// shutdown that tells every student before it closes.
+// middleware chain, one session model per connection on its own loop,
+// limits, and a shutdown that tells every student before it closes.
 //
 // It lives apart from cmd/server so the end-to-end tests can start the real
 // server in-process on 127.0.0.1:0.
@@ -23,7 +23,9 @@ import (
 	"charm.land/wish/v2/recover"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/expedition-llm/expedition/frame"
 	"github.com/expedition-llm/expedition/lessons"
+	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/session"
 	"github.com/expedition-llm/expedition/session/room"
 	"github.com/expedition-llm/expedition/store"
@@ -34,7 +36,9 @@ const (
 	DefaultListen      = "127.0.0.1:2222"
 	DefaultDataDir     = "./expedition-data"
 	DefaultIdleTimeout = 2 * time.Hour
-	DefaultMaxSessions = 500
+	// DefaultMaxSessions is what a 2-vCPU machine was measured to carry:
+	// 2,000 students following every change (docs/PERFORMANCE.md).
+	DefaultMaxSessions = 2000
 	// DefaultConnBurst is how many sessions one address may open at once. A
 	// whole classroom often shares one address behind the school's NAT, so
 	// the burst is a class, not a person.
@@ -82,6 +86,9 @@ type Config struct {
 	// NewToken replaces the instructor token kept in DataDir with a new
 	// one (without an instructors file).
 	NewToken bool
+	// DrawAlone has every session build and encode its own screens: frame
+	// sharing off, to measure what sharing saves.
+	DrawAlone bool
 }
 
 func (c Config) withDefaults() Config {
@@ -117,6 +124,8 @@ type Server struct {
 	room    *room.Room
 	store   *store.Store
 	renders *session.Renders
+	themes  *ui.Themes   // the two themes every session points at
+	frames  *frame.Cache // nil when every session draws alone
 
 	gate     *gate
 	limiter  *sessionLimiter
@@ -164,12 +173,16 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		auth:     a,
 		store:    db,
 		renders:  session.NewRenders(256),
+		themes:   ui.NewThemes(),
 		gate:     newGate(startupsPerAddr(cfg.ConnBurst)),
 		limiter:  newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
 		refusals: refused,
 		stop:     make(chan struct{}),
 		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}),
 		sessions: map[*liveSession]struct{}{},
+	}
+	if !cfg.DrawAlone {
+		s.frames = frame.NewCache()
 	}
 	saved, members, ok, err := db.Load()
 	if err != nil {

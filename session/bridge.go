@@ -18,7 +18,7 @@ type RoomMsg struct{ Snap room.Snapshot }
 // each. Only this wait ever blocks on the room for this session, and a slow
 // session only skips to the newest state. It ends when the session does.
 func (m *Model) awaitRoom() tea.Cmd {
-	if m.seat == nil {
+	if m.seat == nil || m.roomSent {
 		return nil
 	}
 	seat, done := m.seat, m.done

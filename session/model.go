@@ -1,4 +1,4 @@
-// Package session is one connection's Bubble Tea program: a thin shell
+// Package session is one connection's Bubble Tea model: a thin shell
 // (header, chapter body, control panel, footer, navigation, the link to
 // the classroom) that routes to one component per mode: the name prompt,
 // the text editor, estimate entry, the contents, help, the dashboard.
@@ -26,6 +26,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/expedition-llm/expedition/frame"
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/session/room"
@@ -64,14 +65,30 @@ type Options struct {
 	// Done, closed when the session ends, stops the wait for the room's
 	// news (see Init).
 	Done <-chan struct{}
+	// Themes, if set, are the server's themes, shared by its sessions;
+	// without them the session builds its own.
+	Themes *ui.Themes
+	// RoomSent says whoever runs the model waits on the seat's mailbox
+	// itself and sends a RoomMsg for each wake (the server's session
+	// loop), so the model starts no wait of its own: a goroutine fewer
+	// per student.
+	RoomSent bool
 	// User is the SSH user name, offered as the display name unless generic.
 	User string
 	// OnPanic, if set, hears of a panic in this session (with its stack)
-	// before Bubble Tea ends the session; the server logs it.
+	// before whatever runs the model ends the session; the server logs it.
 	OnPanic func(v any, stack []byte)
 	// Renders, if set, is the render cache this session shares with the
 	// others.
 	Renders *Renders
+	// Terminal, if set, is where the session's screens go: the session
+	// draws itself there after every message (see present) and its View
+	// is empty, for a program run without Bubble Tea's renderer. Without
+	// it, View returns the screen as usual.
+	Terminal *frame.Terminal
+	// Frames, if set with Terminal, shares screens between sessions that
+	// show the same thing; without it each session draws its own.
+	Frames *frame.Cache
 }
 
 // Model is one session's state: the shell's, the chapter's and the mode's.
@@ -110,12 +127,21 @@ type Model struct {
 	// The classroom, when there is one.
 	seat      *room.Seat
 	done      <-chan struct{}
+	roomSent  bool // the runner sends RoomMsg itself (Options.RoomSent)
+	themes    *ui.Themes
 	snap      room.Snapshot
 	following bool
 	draws     uint64 // how many times this session gave to a class activity
 
 	onPanic func(v any, stack []byte)
 	renders *Renders
+
+	// term is where screens go (nil: through View); frames shares them;
+	// last is what term was last handed.
+	term   *frame.Terminal
+	frames *frame.Cache
+	last   shown
+	own    ownMemo
 
 	// body caches the last chapter render: View runs after every message,
 	// and tokenizing 2,000 characters on each is work for nothing.
@@ -130,19 +156,23 @@ type Model struct {
 func New(o Options) *Model {
 	m := &Model{
 		cat:       o.Catalog,
-		th:        ui.NewTheme(o.Mono),
+		themes:    o.Themes,
 		keys:      ui.NewKeyMap(),
 		help:      help.New(),
 		seat:      o.Seat,
 		done:      o.Done,
+		roomSent:  o.RoomSent,
 		following: true,
 		onPanic:   o.OnPanic,
 		renders:   o.Renders,
+		term:      o.Terminal,
+		frames:    o.Frames,
 	}
+	m.th = m.theme(o.Mono)
 	m.resize(o.Width, o.Height)
 	m.values = make([]lessons.Values, m.cat.Len())
 	for i := range m.values {
-		m.values[i] = lessons.Defaults(m.cat.At(i).Controls())
+		m.values[i] = m.cat.Defaults(i) // shared until changed: values are copied on write
 	}
 	var first mode = &contents{}
 	if m.seat != nil {
@@ -169,12 +199,22 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = ClampSize(w, h)
 }
 
+// theme is the theme for a terminal with colour or without: the shared
+// one if there is one.
+func (m *Model) theme(mono bool) *ui.Theme {
+	if m.themes != nil {
+		return m.themes.For(mono)
+	}
+	return ui.NewTheme(mono)
+}
+
 // Init implements tea.Model: in a class, the first wait for the room's
 // news (see bridge.go).
 func (m *Model) Init() tea.Cmd { return m.awaitRoom() }
 
-// reportPanic tells OnPanic about a panic and lets it go on: Bubble Tea
-// catches it, restores the terminal and ends this session only.
+// reportPanic tells OnPanic about a panic and lets it go on: whatever runs
+// the model (the server's session loop, Bubble Tea locally) catches it and
+// ends this session only.
 func (m *Model) reportPanic() {
 	if r := recover(); r != nil {
 		if m.onPanic != nil {
@@ -199,6 +239,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.expireNotice(msg)
 	case TerminalSizeMsg:
 		m.resize(msg.Width, msg.Height)
+		if m.term != nil {
+			// The terminal may have moved or rewrapped what it showed.
+			m.term.Redraw()
+		}
 	case KeysDroppedMsg:
 		m.notice = "Too many keys at once: the extra were ignored"
 	case tea.WindowSizeMsg:
@@ -211,7 +255,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.ColorProfileMsg:
 		mono := msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 		if mono != m.th.Mono {
-			m.th = ui.NewTheme(mono)
+			m.th = m.theme(mono)
 		}
 	case EndMsg:
 		m.closing = msg.Text
@@ -269,9 +313,14 @@ func (m *Model) paste(text string) {
 	}
 }
 
-// View implements tea.Model.
+// View implements tea.Model. Bubble Tea calls it after every message; with
+// a Terminal the session draws there instead and the view is empty.
 func (m *Model) View() tea.View {
 	defer m.reportPanic()
+	if m.term != nil {
+		m.present()
+		return tea.View{}
+	}
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "Expedition"
@@ -281,32 +330,47 @@ func (m *Model) View() tea.View {
 // render draws the screen: the header, its rule, the mode or the chapter,
 // a rule and the footer.
 func (m *Model) render() string {
+	text, _, _ := m.layout(-1)
+	return text
+}
+
+// layout draws the screen and says where the poll box is on it: its first
+// row and how many rows it has (0 when there is none). overflow is how many
+// lines of the chapter do not fit, for the footer's hint, or -1 to measure
+// it here.
+func (m *Model) layout(overflow int) (text string, pollRow, pollRows int) {
 	w, h := m.width, m.height
 	if msg := m.sizeNotice(); msg != "" {
 		if w < lipgloss.Width(msg) {
 			msg = ui.Wrap(msg, w)
 		}
-		return ui.Fit(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.th.Warn.Render(msg)), w, h)
+		return ui.Fit(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, m.th.Warn.Render(msg)), w, h), 0, 0
 	}
 	header := m.header()
-	footer := m.footer()
+	footer := m.footer(overflow)
 	mid := h - 4
-	var body string
+	var body, pollBox string
+	pollAt := -1 // the poll box's first line in body
 	if m.mode != nil && m.mode.covers() {
 		body = m.mode.view(m, w, mid)
 	} else {
-		status, pollBox, chH := m.chapterParts()
+		status, box, chH := m.chapterParts()
 		body = status + m.chapterView(w, chH)
-		if pollBox != "" {
+		if box != "" {
 			body = ui.Fit(body, w, chH+ui.Lines(status))
-			body += "\n" + m.th.RuleLine(w) + "\n" + pollBox
+			pollBox, pollAt = box, max(ui.Lines(body), 1)+1
+			body += "\n" + m.th.RuleLine(w) + "\n" + box
 		}
 	}
 	body = ui.Fit(body, w, mid)
 	if pad := mid - ui.Lines(body); pad > 0 {
 		body += strings.Repeat("\n", pad)
 	}
-	return ui.Fit(header+"\n"+m.th.RuleLine(w)+"\n"+body+"\n"+m.th.RuleLine(w)+"\n"+footer, w, h)
+	if pollAt >= 0 && pollAt < mid {
+		// Two rows above the body: the header and its rule.
+		pollRow, pollRows = 2+pollAt, min(ui.Lines(pollBox), mid-pollAt)
+	}
+	return ui.Fit(header+"\n"+m.th.RuleLine(w)+"\n"+body+"\n"+m.th.RuleLine(w)+"\n"+footer, w, h), pollRow, pollRows
 }
 
 // header is the top line: where the session is on the left, who leads the
@@ -344,11 +408,12 @@ func (m *Model) modeTitle() string {
 
 // footer is the bottom line: a notice, or the keys that matter now, with
 // the member's role, mode and the head count on the right in a class.
-func (m *Model) footer() string {
+// overflow is as for layout.
+func (m *Model) footer(overflow int) string {
 	if m.closing != "" {
 		return m.th.Warn.Render(m.closing)
 	}
-	left, badged := m.footerLeft()
+	left, badged := m.footerLeft(overflow)
 	if m.seat == nil || !badged {
 		return ui.Fit(left, m.width, 1)
 	}
@@ -363,8 +428,8 @@ func (m *Model) footer() string {
 }
 
 // footerLeft is the notice, the mode's keys, or the chapter's, and whether
-// the class badge goes beside it.
-func (m *Model) footerLeft() (string, bool) {
+// the class badge goes beside it. overflow is as for layout.
+func (m *Model) footerLeft(overflow int) (string, bool) {
 	badged := true
 	if m.mode != nil {
 		text, b := m.mode.footer(m)
@@ -384,7 +449,10 @@ func (m *Model) footerLeft() (string, bool) {
 	} else {
 		h.SetWidth(m.width)
 	}
-	if extra, _ := m.bodyOverflow(); extra > 0 {
+	if overflow < 0 {
+		overflow, _ = m.bodyOverflow()
+	}
+	if overflow > 0 {
 		// First, so the narrowest footer still says how to read the rest.
 		keys = append([]key.Binding{m.keys.ScrollHint()}, keys...)
 	}

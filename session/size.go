@@ -21,7 +21,7 @@ const (
 )
 
 // TerminalSizeMsg is the terminal's size as the client reports it. The
-// server sends it before the program's own tea.WindowSizeMsg, which carries
+// server sends it before its own tea.WindowSizeMsg, which carries
 // the clamped size the screen is drawn at (ClampSize).
 type TerminalSizeMsg struct{ Width, Height int }
 

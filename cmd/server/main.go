@@ -113,6 +113,9 @@ func serve(args []string, stderr io.Writer) int {
 	instructors := fs.String("instructors", "",
 		"authorized_keys file of instructor keys; without one a token kept in the data directory makes ssh instructor@host the instructor")
 	newToken := fs.Bool("new-token", false, "replace the instructor token kept in the data directory with a new one")
+	shareFrames := fs.Bool("share-frames", true,
+		"build each distinct screen once and write the same bytes to every student who sees it; false draws every session alone")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	if err := envTwins(fs); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -129,6 +132,12 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--idle-timeout, --max-sessions, --conn-burst and --conn-rate must be positive")
 		return 2
 	}
+	if *pprofAddr != "" {
+		if err := serveProfiler(*pprofAddr); err != nil {
+			fmt.Fprintf(stderr, "--pprof: %v\n", err)
+			return 2
+		}
+	}
 
 	logger := log.NewWithOptions(stderr, log.Options{ReportTimestamp: true, Prefix: "expedition"})
 	catalog, err := lessons.NewCatalog()
@@ -138,7 +147,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
-		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken,
+		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

@@ -155,3 +155,13 @@ func TestEnvTwins(t *testing.T) {
 		t.Errorf("a bad value: %v", err)
 	}
 }
+
+// TestProfilerOnlyOnLoopback: --pprof never opens the profiler to the room.
+func TestProfilerOnlyOnLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:6060", "example.com:6060", "nonsense"} {
+		_, errOut, code := runCmd("serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--pprof", addr)
+		if code != 2 || !strings.Contains(errOut, "--pprof") {
+			t.Errorf("--pprof %s: exit %d, stderr %q", addr, code, errOut)
+		}
+	}
+}

@@ -4,7 +4,9 @@
 //
 // Every widget is a pure function from its inputs and a width to a string, so
 // a screen is the same for the same values and size. Nothing here keeps
-// package-level mutable state: a Theme and a KeyMap are built per session.
+// package-level mutable state: a KeyMap is built per session, and a Theme
+// is never changed once built, so a server builds its two (Themes) once and
+// every session points at one of them.
 package ui
 
 import (
@@ -13,8 +15,9 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// Theme is one session's set of styles. Colours are written as full RGB; each
-// session's Bubble Tea program downsamples them to what its terminal can show.
+// Theme is a set of styles, never changed once built. Colours are written as
+// full RGB; what draws a session's screen downsamples them to what its
+// terminal can show.
 type Theme struct {
 	// Mono is set when the terminal shows no colour (NO_COLOR, a dumb
 	// terminal): widgets then add separators that colour alone carried.
@@ -50,7 +53,23 @@ type Theme struct {
 	Heat []color.Color
 }
 
-// NewTheme builds the theme for one session. mono drops colour-only cues in
+// Themes are the two themes, in colour and without, built once and shared
+// by every session that draws with them: a theme is some 14 KiB of styles,
+// a large share of what a student costs the server.
+type Themes struct{ colour, mono *Theme }
+
+// NewThemes builds both themes.
+func NewThemes() *Themes { return &Themes{colour: NewTheme(false), mono: NewTheme(true)} }
+
+// For is the theme for a terminal with colour or without (mono).
+func (t *Themes) For(mono bool) *Theme {
+	if mono {
+		return t.mono
+	}
+	return t.colour
+}
+
+// NewTheme builds a theme. mono drops colour-only cues in
 // favour of characters.
 func NewTheme(mono bool) *Theme {
 	accent := lipgloss.Color("#7aa2f7")
