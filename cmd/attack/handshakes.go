@@ -12,6 +12,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/expedition-llm/expedition/internal/procstat"
 )
 
 // setupHandshakes is the handshakes attack: a key exchange costs the server
@@ -28,7 +30,7 @@ func setupHandshakes(fs *flag.FlagSet) playFunc {
 			accepted  atomic.Int64 // the server let a client with no credentials in
 			others    errFirst
 		)
-		cpu0, cpuErr := readCPU(tg.pid)
+		cpu0, cpuErr := procstat.CPU(tg.pid)
 		begin := time.Now()
 		stop := begin.Add(*duration)
 		var wg sync.WaitGroup
@@ -69,7 +71,7 @@ func setupHandshakes(fs *flag.FlagSet) playFunc {
 		}
 		wg.Wait()
 		elapsed := time.Since(begin).Seconds()
-		cpu1, cpuErr1 := readCPU(tg.pid)
+		cpu1, cpuErr1 := procstat.CPU(tg.pid)
 		r.addf("handshakes", "completed=%d (%.1f/s) closed_before_or_during_kex=%d closed_after_kex=%d tcp_refused=%d let_in=%d other_errors=%s",
 			completed.Load(), float64(completed.Load())/elapsed, preKex.Load(), postKex.Load(), refused.Load(), accepted.Load(), &others)
 		r.addf("during", "a student from the same address, halfway through: %s", during)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the driver the server itself uses
+
+	"github.com/expedition-llm/expedition/internal/procstat"
 )
 
 // figures are the server's vital signs at one moment, each read only when
@@ -33,8 +35,8 @@ type figures struct {
 // measure reads the server's figures now.
 func measure(tg *target) figures {
 	var f figures
-	f.rss, f.rssErr = readRSS(tg.pid)
-	f.cpu, f.cpuErr = readCPU(tg.pid)
+	f.rss, f.rssErr = procstat.RSS(tg.pid)
+	f.cpu, f.cpuErr = procstat.CPU(tg.pid)
 	if tg.log != "" {
 		var st os.FileInfo
 		if st, f.logErr = os.Stat(tg.log); f.logErr == nil {
@@ -51,7 +53,7 @@ func measure(tg *target) figures {
 func (f figures) report(r *report, after figures, peak int64, tg *target) {
 	if tg.pid > 0 {
 		switch {
-		case !alive(tg.pid):
+		case !procstat.Alive(tg.pid):
 			r.addf("server", "GONE: process %d exited during the attack (rss_before=%s rss_peak=%s)", tg.pid, mib(f.rss), mib(peak))
 		case f.rssErr != nil || after.rssErr != nil || f.cpuErr != nil || after.cpuErr != nil:
 			r.addf("server", "cannot read /proc/%d: %v", tg.pid, errors.Join(f.rssErr, after.rssErr, f.cpuErr, after.cpuErr))

@@ -1,4 +1,4 @@
-package main
+package procstat
 
 import (
 	"os"
@@ -37,18 +37,15 @@ func TestParseVmRSS(t *testing.T) {
 }
 
 func TestReadSelf(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("no /proc here")
-	}
 	pid := os.Getpid()
-	rss, err := readRSS(pid)
+	rss, err := RSS(pid)
 	if err != nil || rss <= 0 {
-		t.Fatalf("readRSS(self) = %d, %v", rss, err)
+		t.Fatalf("RSS(self) = %d, %v", rss, err)
 	}
-	if _, err := readCPU(pid); err != nil {
-		t.Fatalf("readCPU(self): %v", err)
+	if _, err := CPU(pid); err != nil {
+		t.Fatalf("CPU(self): %v", err)
 	}
-	if !alive(pid) {
-		t.Fatal("alive(self) = false")
+	if !Alive(pid) {
+		t.Fatal("Alive(self) = false")
 	}
 }

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"charm.land/log/v2"
+
+	"github.com/expedition-llm/expedition/lessons"
+	"github.com/expedition-llm/expedition/server"
+)
+
+// TestMain lets this test binary stand in for the command: `run --floor`
+// starts os.Executable() floor …, which under go test is this binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// startServer runs the real server in-process on 127.0.0.1:0 and returns
+// its address and instructor token.
+func startServer(t *testing.T) (addr, token string) {
+	t.Helper()
+	cat, err := lessons.NewCatalog()
+	if err != nil {
+		t.Fatalf("NewCatalog: %v", err)
+	}
+	srv, err := server.New(server.Config{DataDir: t.TempDir()}, log.New(io.Discard), cat)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String(), srv.InstructorToken()
+}
+
+// TestClassFollows is the CI smoke test: 20 students follow 5 steps on the
+// real server and then on the floor (a child process, as with --floor), in
+// lockstep, every screen cross-checked with x/vt. It asserts what the run
+// saw, never how long it took.
+func TestClassFollows(t *testing.T) {
+	addr, token := startServer(t)
+	var out, errs bytes.Buffer
+	code := run([]string{"run", "--addr", addr, "--token", token, "--students", "20", "--steps", "5",
+		"--pace", "0", "--verify", "all", "--timeout", "60s", "--idle", "0", "--quiet", "300ms",
+		"--connect-rate", "1000/s", "--floor", "--json"}, &out, &errs)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	if rep.Floor == nil {
+		t.Fatalf("no floor in the report:\n%s", out.String())
+	}
+	for _, r := range []*result{rep.Server, rep.Floor} {
+		if r.Joined != 20 || r.JoinFailures != 0 {
+			t.Errorf("%s: %d joined, %d failed (%s)", r.Target, r.Joined, r.JoinFailures, r.JoinFirstError)
+		}
+		if r.Samples != 100 || r.Shown != 100 || r.Misses != 0 {
+			t.Errorf("%s: %d samples, %d shown, %d misses (%d superseded, %d timed out)",
+				r.Target, r.Samples, r.Shown, r.Misses, r.MissesSuperseded, r.MissesTimedOut)
+		}
+		// Every student and the instructor, each compared at least at the
+		// end of its session.
+		if r.Verify.Clients != 21 || r.Verify.Mismatches != 0 {
+			t.Errorf("%s: x/vt cross-check: %d clients, %d screens, %d mismatched: %s",
+				r.Target, r.Verify.Clients, r.Verify.Screens, r.Verify.Mismatches, r.Verify.First)
+		}
+		if r.BytesPerStudentPerStep <= 0 {
+			t.Errorf("%s: %v bytes per student per step", r.Target, r.BytesPerStudentPerStep)
+		}
+	}
+	if want := int(rep.Server.BytesPerStudentPerStep + 0.5); rep.Config.Payload != want {
+		t.Errorf("floor payload %d, want the server's %d bytes per student per step", rep.Config.Payload, want)
+	}
+	if rep.Floor.PID == 0 || rep.Floor.CPUPerStepMs == nil {
+		t.Errorf("the floor's process was not measured: pid %d", rep.Floor.PID)
+	}
+}
+
+// record asks TestScreenRecordedStreams to record the streams afresh, as
+// -update does for goldens: go test ./cmd/loadtest -run RecordedStreams -record
+var record = flag.Bool("record", false, "record testdata/student-WxH.stream from the real server")
+
+// recordStreams writes testdata/student-WxH.stream, the server's output to
+// one student of each size (name prompt, joining, chapter 4, five steps).
+func recordStreams(t *testing.T) {
+	addr, token := startServer(t)
+	sizes, _ := parseSizes(defaultSizes)
+	opt := options{students: len(sizes), steps: 5, sizes: sizes, connectRate: 100, connectConc: 4, verify: -1,
+		timeout: 30 * time.Second, quiet: 300 * time.Millisecond, chapter: "4", label: "Params N", record: true}
+	ctx := context.Background()
+	c := &class{opt: opt, tg: target{name: "server", addr: addr, token: token}, log: io.Discard,
+		epoch: time.Now(), notify: make(chan struct{}, 1)}
+	defer c.closeAll()
+	start, err := c.teach(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.join(ctx, string(start.value))
+	if len(c.students) != len(sizes) {
+		t.Fatalf("%d of %d joined: %v", len(c.students), len(sizes), c.firstErr)
+	}
+	c.settle(ctx)
+	if _, _, err := c.play(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.students {
+		s.mu.Lock()
+		raw := bytes.Clone(s.raw)
+		s.mu.Unlock()
+		name := filepath.Join("testdata", fmt.Sprintf("student-%s.stream", s.size))
+		if err := os.WriteFile(name, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d bytes", name, len(raw))
+	}
+}
+
+func TestShown(t *testing.T) {
+	steps := []step{{at: 100, value: "b"}, {at: 200, value: "c"}, {at: 300, value: "b"}}
+	cases := []struct {
+		name   string
+		events []valueEvent
+		k      int
+		lat    time.Duration
+		why    string
+	}{
+		{"shown", []valueEvent{{50, "a"}, {130, "b"}}, 0, 30, ""},
+		{"superseded", []valueEvent{{50, "a"}, {230, "c"}, {250, "b"}}, 0, 0, missSuperseded},
+		{"after the timeout", []valueEvent{{50, "a"}, {1200, "b"}}, 0, 0, missTimedOut},
+		{"never", []valueEvent{{50, "a"}}, 0, 0, missTimedOut},
+		{"same value again later", []valueEvent{{130, "b"}, {220, "c"}, {310, "b"}}, 2, 10, ""},
+	}
+	for _, tc := range cases {
+		lat, why := shown(tc.events, steps, tc.k, 1000)
+		if lat != tc.lat || why != tc.why {
+			t.Errorf("%s: got (%v, %q), want (%v, %q)", tc.name, lat, why, tc.lat, tc.why)
+		}
+	}
+}
+
+func TestParseControl(t *testing.T) {
+	cases := []struct {
+		row, value string
+		knob       float64
+		focused    bool
+	}{
+		{"  Params N     ━━━━━━━━━━━━━━━━━━━━━━●───────────────── 70 B", "70 B", 22.0 / 39, false},
+		{"model's loss from N and D    │ ▸ Params N     ━━━━━━━━━━●────── 117 B", "117 B", 10.0 / 16, true},
+		{"  Params N     ======================O----------------- 70 B            ↓ 1 more", "70 B", 22.0 / 39, false},
+		{"  Params N     ●───── 0.1 B", "0.1 B", 0, false},
+		{"  Params N     ━━━━━━● 1e+04 B", "1e+04 B", 1, false},
+	}
+	for _, tc := range cases {
+		c, ok := parseControl([]byte(tc.row), []byte("Params N"))
+		if !ok || string(c.value) != tc.value || c.knob != tc.knob || c.focused != tc.focused {
+			t.Errorf("%q: got (%q, %v, focused %v, %v), want (%q, %v, focused %v)",
+				tc.row, c.value, c.knob, c.focused, ok, tc.value, tc.knob, tc.focused)
+		}
+	}
+	if _, ok := parseControl([]byte("  Tokens/param ━━━●── 20"), []byte("Params N")); ok {
+		t.Error("found a control on a row without its label")
+	}
+}
+
+func TestFloorPayload(t *testing.T) {
+	f := newFloor(0, "Params N")
+	row := f.row(10, false)
+	for _, n := range []int{1, 100, 1200, 1201, 1202, 5000} {
+		p := floorPayload(n, row)
+		if n >= 200 && len(p) != n {
+			t.Errorf("payload of %d bytes is %d long", n, len(p))
+		}
+		// Every size of terminal shows the value the same way.
+		for _, sz := range []size{{80, 24}, {160, 50}} {
+			s := newScreen(sz.w, sz.h)
+			s.Write(p)
+			if s.sync {
+				t.Errorf("payload of %d leaves a synchronized update open", n)
+			}
+			var buf []byte
+			var got control
+			found := false
+			for y := range sz.h {
+				buf = s.appendRow(buf[:0], y)
+				if c, ok := parseControl(buf, []byte("Params N")); ok {
+					// The value points into buf, which the next row reuses.
+					c.value = bytes.Clone(c.value)
+					got, found = c, true
+				}
+			}
+			if !found || string(got.value) != floorValue(10) {
+				t.Errorf("payload of %d at %s: value %q, want %q:\n%s", n, sz, got.value, floorValue(10), s.Text())
+			}
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	if r, err := parseRate("50/s"); err != nil || r != 50 {
+		t.Errorf("50/s: %v %v", r, err)
+	}
+	if r, err := parseRate("120/m"); err != nil || r != 2 {
+		t.Errorf("120/m: %v %v", r, err)
+	}
+	if _, err := parseRate("fast"); err == nil {
+		t.Error("fast is a rate")
+	}
+	if s, err := parseSizes("100x30"); err != nil || len(s) != 1 || s[0] != (size{100, 30}) {
+		t.Errorf("100x30: %v %v", s, err)
+	}
+	if _, err := parseSizes("100"); err == nil {
+		t.Error("100 is a size")
+	}
+	if v, err := parseVerify("all"); err != nil || v != -1 {
+		t.Errorf("all: %v %v", v, err)
+	}
+	if got := pickVerified(8, 3); fmt.Sprint(got) != "[true false true false false true false false]" {
+		t.Errorf("pickVerified(8, 3) = %v", got)
+	}
+	var out, errs bytes.Buffer
+	if code := run([]string{"run", "--students", "5"}, &out, &errs); code != 2 {
+		t.Errorf("no token: exit %d, want 2 (%s)", code, errs.String())
+	}
+}
