@@ -129,25 +129,62 @@ func (a *auth) keyboardInteractive(ctx ssh.Context, ask gossh.KeyboardInteractiv
 	if err != nil || len(answers) != 1 {
 		return false
 	}
-	given := strings.ToLower(strings.TrimSpace(answers[0]))
-	if subtle.ConstantTimeCompare([]byte(given), []byte(a.token)) != 1 {
+	if !a.tokenMatches(answers[0]) {
 		a.log.Warn("wrong instructor token", "addr", ip)
 		// Said at the prompt, before the client asks again: a bare
 		// "Permission denied" reads like a broken server.
-		_, _ = ask("Expedition", "Wrong instructor token. It is in the server's log (or in instructor_token "+
-			"in its data folder); letters and dashes, case does not matter.", nil, nil)
+		_, _ = ask("Expedition", wrongTokenText, nil, nil)
 		return false
 	}
-	a.mu.Lock()
-	delete(a.failures, ip)
-	a.mu.Unlock()
+	a.succeeded(ip)
 	perms := ctx.Permissions()
 	if perms.Extensions == nil {
 		perms.Extensions = map[string]string{}
 	}
 	perms.Extensions[roleExtension] = "instructor"
-	a.log.Info("instructor logged in", "addr", ip)
 	return true
+}
+
+// wrongTokenText is what an instructor who typed a wrong token reads.
+const wrongTokenText = "Wrong instructor token. It is in the server's log (or in instructor_token " +
+	"in its data folder); letters and dashes, case does not matter."
+
+// tokenMatches reports whether given is the token, as a person may type it.
+func (a *auth) tokenMatches(given string) bool {
+	given = strings.ToLower(strings.TrimSpace(given))
+	return subtle.ConstantTimeCompare([]byte(given), []byte(a.token)) == 1
+}
+
+// succeeded forgets ip's failed tries once it logs in.
+func (a *auth) succeeded(ip string) {
+	a.mu.Lock()
+	delete(a.failures, ip)
+	a.mu.Unlock()
+	a.log.Info("instructor logged in", "addr", ip)
+}
+
+// checkToken is one instructor login by token from ip through a door with
+// no prompt of its own (the web page sends the token with its hello): the
+// try is counted before it is checked, as at the SSH prompt. It returns ""
+// when the token is right, else what the person reads.
+func (a *auth) checkToken(ip, given string) (refusal string) {
+	if a.token == "" {
+		return "Instructor login by token is off on this server: only keys listed in its instructors file may teach."
+	}
+	wait, until := a.begin(ip)
+	if !until.IsZero() {
+		a.refusals.note("instructor login refused: too many wrong tokens", ip)
+		return lockedText(until)
+	}
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+	if !a.tokenMatches(given) {
+		a.log.Warn("wrong instructor token", "addr", ip, "door", "web")
+		return wrongTokenText
+	}
+	a.succeeded(ip)
+	return ""
 }
 
 // lockedText is what a locked-out instructor reads.

@@ -21,8 +21,26 @@ var catalog = sync.OnceValues(lessons.NewCatalog)
 type running struct {
 	srv  *server.Server
 	addr string
-	done chan error
-	once sync.Once
+	// page and ws are the browser door's page and WebSocket URLs.
+	page, ws string
+	done     chan error
+	webDone  chan error
+	once     sync.Once
+}
+
+// serve starts the server's two doors, SSH on ln and the browser door on
+// another free loopback port.
+func (r *running) serve(t *testing.T, ln net.Listener) {
+	t.Helper()
+	wl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	r.addr, r.done, r.webDone = ln.Addr().String(), make(chan error, 1), make(chan error, 1)
+	r.page, r.ws = "http://"+wl.Addr().String()+"/", "ws://"+wl.Addr().String()+"/ws"
+	go func() { r.done <- r.srv.Serve(ln) }()
+	go func() { r.webDone <- r.srv.ServeWeb(wl) }()
+	t.Cleanup(func() { r.stop(t) })
 }
 
 // start runs the real server on 127.0.0.1:0 with its data in dir.
@@ -40,9 +58,8 @@ func start(t *testing.T, dir string) *running {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	r := &running{srv: srv, addr: ln.Addr().String(), done: make(chan error, 1)}
-	go func() { r.done <- srv.Serve(ln) }()
-	t.Cleanup(func() { r.stop(t) })
+	r := &running{srv: srv}
+	r.serve(t, ln)
 	return r
 }
 
@@ -58,13 +75,15 @@ func (r *running) shutdown(t *testing.T) {
 	if err := r.srv.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
+	for _, done := range []chan error{r.done, r.webDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return after Shutdown")
 		}
-	case <-time.After(5 * time.Second):
-		t.Error("Serve did not return after Shutdown")
 	}
 }
 

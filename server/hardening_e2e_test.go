@@ -54,9 +54,8 @@ func startWith(t *testing.T, cfg server.Config, cat *lessons.Catalog, buf *syncB
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{srv: srv, addr: ln.Addr().String(), done: make(chan error, 1)}
-	go func() { r.done <- srv.Serve(ln) }()
-	t.Cleanup(func() { r.stop(t) })
+	r := &running{srv: srv}
+	r.serve(t, ln)
 	return r
 }
 

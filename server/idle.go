@@ -2,10 +2,9 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
-
-	"charm.land/ssh"
 )
 
 // idleGrace is how much longer than the idle timeout the SSH layer waits
@@ -14,21 +13,21 @@ import (
 // started a session.
 const idleGrace = time.Minute
 
-// activity is a session's terminal, timed: Bubble Tea reads keys and writes
-// frames through it, so it knows when either last carried a byte.
+// activity is a session's terminal, timed: keys are read and frames
+// written through it, so it knows when either last carried a byte.
 type activity struct {
-	ssh.Session
+	rw   io.ReadWriter
 	last atomic.Int64 // unix nanoseconds of the last byte either way
 }
 
-func newActivity(sess ssh.Session) *activity {
-	a := &activity{Session: sess}
+func newActivity(rw io.ReadWriter) *activity {
+	a := &activity{rw: rw}
 	a.last.Store(time.Now().UnixNano())
 	return a
 }
 
 func (a *activity) Read(p []byte) (int, error) {
-	n, err := a.Session.Read(p)
+	n, err := a.rw.Read(p)
 	if n > 0 {
 		a.last.Store(time.Now().UnixNano())
 	}
@@ -36,7 +35,7 @@ func (a *activity) Read(p []byte) (int, error) {
 }
 
 func (a *activity) Write(p []byte) (int, error) {
-	n, err := a.Session.Write(p)
+	n, err := a.rw.Write(p)
 	if n > 0 {
 		a.last.Store(time.Now().UnixNano())
 	}

@@ -34,15 +34,26 @@ func (s *Server) logMiddleware(next ssh.Handler) ssh.Handler {
 // message instead of letting one more slow everyone down.
 func (s *Server) capacityMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		n := s.active.Add(1)
-		defer s.active.Add(-1)
-		if n > int64(s.cfg.MaxSessions) {
-			s.refusals.note("class full", hostOf(sess.RemoteAddr()), "max", s.cfg.MaxSessions)
-			refuse(sess, fmt.Sprintf("The class is full (%d students). Please try again later.", s.cfg.MaxSessions))
+		release, why := s.takeSession(hostOf(sess.RemoteAddr()))
+		defer release()
+		if why != "" {
+			refuse(sess, why)
 			return
 		}
 		next(sess)
 	}
+}
+
+// takeSession counts one more session, by either door, against
+// MaxSessions; release gives it back. Past the limit it says why instead.
+func (s *Server) takeSession(addr string) (release func(), refusal string) {
+	n := s.active.Add(1)
+	release = func() { s.active.Add(-1) }
+	if n > int64(s.cfg.MaxSessions) {
+		s.refusals.note("class full", addr, "max", s.cfg.MaxSessions)
+		return release, fmt.Sprintf("The class is full (%d students). Please try again later.", s.cfg.MaxSessions)
+	}
+	return release, ""
 }
 
 // terminalMiddleware answers anything but an interactive terminal with one

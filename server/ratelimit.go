@@ -49,14 +49,21 @@ func (l *sessionLimiter) allow(addr string) bool {
 // rateMiddleware turns away sessions from an address past its pace.
 func (s *Server) rateMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		addr := hostOf(sess.RemoteAddr())
-		if !s.limiter.allow(addr) {
-			s.refusals.note("too many new sessions from one address", addr,
-				"burst", s.cfg.ConnBurst, "per_second", s.cfg.ConnRate)
-			refuse(sess, fmt.Sprintf("Too many people have just joined from your network (more than %d at once). "+
-				"Please wait a few seconds and connect again.", s.cfg.ConnBurst))
+		if why := s.allowNew(hostOf(sess.RemoteAddr())); why != "" {
+			refuse(sess, why)
 			return
 		}
 		next(sess)
 	}
+}
+
+// allowNew spends one of addr's new sessions, by either door, or says why
+// it has none left.
+func (s *Server) allowNew(addr string) (refusal string) {
+	if s.limiter.allow(addr) {
+		return ""
+	}
+	s.refusals.note("too many new sessions from one address", addr, "burst", s.cfg.ConnBurst, "per_second", s.cfg.ConnRate)
+	return fmt.Sprintf("Too many people have just joined from your network (more than %d at once). "+
+		"Please wait a few seconds and connect again.", s.cfg.ConnBurst)
 }

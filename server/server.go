@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	"charm.land/wish/v2/recover"
+	"github.com/coder/websocket"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/expedition-llm/expedition/frame"
@@ -33,7 +36,9 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultListen      = "127.0.0.1:2222"
+	DefaultListen = "127.0.0.1:2222"
+	// DefaultWeb is where the browser door listens, beside SSH.
+	DefaultWeb         = "127.0.0.1:8080"
 	DefaultDataDir     = "./expedition-data"
 	DefaultIdleTimeout = 2 * time.Hour
 	// DefaultMaxSessions is what a 2-vCPU machine was measured to carry:
@@ -63,6 +68,10 @@ const (
 	BannedText  = "You were removed from this class by the instructor and cannot rejoin it."
 )
 
+// PanicText is what a student reads when their session broke: the class
+// goes on, and reconnecting rejoins it.
+const PanicText = "Sorry, something broke in this session and it had to close. The class goes on: reconnect to rejoin."
+
 // Config is everything the server needs to know at start-up.
 type Config struct {
 	// Listen is the TCP address to serve SSH on.
@@ -89,6 +98,10 @@ type Config struct {
 	// DrawAlone has every session build and encode its own screens: frame
 	// sharing off, to measure what sharing saves.
 	DrawAlone bool
+	// WebOrigins are the Origin patterns, besides the page's own host, the
+	// web door accepts WebSockets from: the public address of a reverse
+	// proxy in front of it, e.g. "https://class.example.org".
+	WebOrigins []string
 }
 
 func (c Config) withDefaults() Config {
@@ -124,8 +137,19 @@ type Server struct {
 	room    *room.Room
 	store   *store.Store
 	renders *session.Renders
-	themes  *ui.Themes   // the two themes every session points at
-	frames  *frame.Cache // nil when every session draws alone
+	themes  *ui.Themes // the two themes every session points at
+
+	// joins are how students join, as the doors started serving (guarded
+	// by mu): the instructor's dashboard shows them.
+	joins []string
+
+	// The web door's servers and open sessions (guarded by mu), and a
+	// wake for Shutdown each time a session leaves.
+	webServers []*http.Server
+	webConns   map[*websocket.Conn]struct{}
+	webLeft    chan struct{}
+	webHellos  chan struct{} // a slot per page saying hello (MaxWebHellos)
+	frames     *frame.Cache  // nil when every session draws alone
 
 	gate     *gate
 	limiter  *sessionLimiter
@@ -166,20 +190,23 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      logger,
-		catalog:  catalog,
-		hostKey:  key,
-		auth:     a,
-		store:    db,
-		renders:  session.NewRenders(256),
-		themes:   ui.NewThemes(),
-		gate:     newGate(startupsPerAddr(cfg.ConnBurst)),
-		limiter:  newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
-		refusals: refused,
-		stop:     make(chan struct{}),
-		room:     room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}),
-		sessions: map[*liveSession]struct{}{},
+		cfg:       cfg,
+		log:       logger,
+		catalog:   catalog,
+		hostKey:   key,
+		auth:      a,
+		store:     db,
+		renders:   session.NewRenders(256),
+		themes:    ui.NewThemes(),
+		gate:      newGate(startupsPerAddr(cfg.ConnBurst)),
+		limiter:   newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
+		refusals:  refused,
+		stop:      make(chan struct{}),
+		room:      room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}),
+		sessions:  map[*liveSession]struct{}{},
+		webConns:  map[*websocket.Conn]struct{}{},
+		webLeft:   make(chan struct{}, 1),
+		webHellos: make(chan struct{}, MaxWebHellos),
 	}
 	if !cfg.DrawAlone {
 		s.frames = frame.NewCache()
@@ -271,6 +298,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	for _, h := range hosts {
 		s.log.Info("students join with: " + JoinLine(net.JoinHostPort(h, port)))
 	}
+	s.addJoin(JoinLine(net.JoinHostPort(hosts[0], port)))
 	if s.auth.token != "" {
 		s.log.Info("instructor: "+joinLineAs(InstructorUser, net.JoinHostPort(hosts[0], port))+" and answer the token", "token", s.auth.token)
 	} else {
@@ -281,6 +309,32 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	return err
+}
+
+// addJoin records a way in for the instructor's dashboard.
+func (s *Server) addJoin(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.joins = append(s.joins, line)
+}
+
+// joinLines are the ways in, the ssh command first, whichever door opened
+// first.
+func (s *Server) joinLines() []string {
+	s.mu.Lock()
+	lines := slices.Clone(s.joins)
+	s.mu.Unlock()
+	web := func(line string) bool { return !strings.HasPrefix(line, "ssh") }
+	slices.SortStableFunc(lines, func(a, b string) int {
+		switch {
+		case web(a) == web(b):
+			return 0
+		case web(a):
+			return 1
+		}
+		return -1
+	})
+	return lines
 }
 
 // ListenAndServe listens on the configured address and serves.
@@ -313,12 +367,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, ls := range live {
 		ls.end(ShutdownText)
 	}
+	webClosed := make(chan error, 1)
+	go func() { webClosed <- s.closeWeb(ctx) }()
 	err := s.ssh.Shutdown(ctx)
 	if err != nil {
 		// Sessions that did not leave in time (a stalled client) are cut.
 		if cerr := s.ssh.Close(); cerr != nil && !errors.Is(cerr, ssh.ErrServerClosed) {
 			return fmt.Errorf("close ssh server: %w", cerr)
 		}
+	}
+	if werr := <-webClosed; werr != nil {
+		// Browsers that did not leave in time were cut, as above.
+		s.log.Warn("web door closed with sessions cut", "err", werr)
 	}
 	// Sessions leaving write their last events; then the database closes.
 	s.mu.Lock()

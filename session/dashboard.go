@@ -139,7 +139,14 @@ func (d *dashboard) view(m *Model, w, h int) string {
 		counts += fmt.Sprintf(" · %d answered", answered)
 	}
 	b.WriteString(m.th.Strong.Render(counts))
-	b.WriteString("\n\n")
+	b.WriteString("\n")
+	if m.joins != nil {
+		if joins := m.joins(); len(joins) > 0 {
+			b.WriteString(m.th.Subtle.Render(ui.Fit("join: "+strings.Join(joins, "  ·  "), w, 1)) + "\n")
+			rows = max(rows-1, 1)
+		}
+	}
+	b.WriteString("\n")
 	nameW := room.MaxNameWidth + 1
 	b.WriteString(m.th.Subtle.Render(ui.PadRight("name", nameW) + ui.PadRight("status", 8) + ui.PadRight("where", 28) + ui.PadRight("hand", 6) + ui.PadRight("answer", 8) + "idle"))
 	start := 0

@@ -65,6 +65,11 @@ type Options struct {
 	// Done, closed when the session ends, stops the wait for the room's
 	// news (see Init).
 	Done <-chan struct{}
+	// Joins, if set, says how students join this class (an ssh command, a
+	// web address), which the instructor's dashboard shows for the
+	// projector; asked each time the dashboard is drawn, since a door may
+	// open after the session began.
+	Joins func() []string
 	// Themes, if set, are the server's themes, shared by its sessions;
 	// without them the session builds its own.
 	Themes *ui.Themes
@@ -129,6 +134,7 @@ type Model struct {
 	done      <-chan struct{}
 	roomSent  bool // the runner sends RoomMsg itself (Options.RoomSent)
 	themes    *ui.Themes
+	joins     func() []string // Options.Joins
 	snap      room.Snapshot
 	following bool
 	draws     uint64 // how many times this session gave to a class activity
@@ -157,6 +163,7 @@ func New(o Options) *Model {
 	m := &Model{
 		cat:       o.Catalog,
 		themes:    o.Themes,
+		joins:     o.Joins,
 		keys:      ui.NewKeyMap(),
 		help:      help.New(),
 		seat:      o.Seat,

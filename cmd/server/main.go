@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -80,6 +81,17 @@ commands:
 "server COMMAND -h" lists a command's flags; every serve flag has an EXPEDITION_* environment twin.
 `
 
+// splitList reads "a, b,c" as [a b c], dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 // envTwins gives every flag of fs its environment twin, EXPEDITION_ and
 // the flag's name in capitals (--idle-timeout, EXPEDITION_IDLE_TIMEOUT): the
 // one place the pairs are made. A variable that is set becomes the flag's
@@ -115,6 +127,8 @@ func serve(args []string, stderr io.Writer) int {
 	newToken := fs.Bool("new-token", false, "replace the instructor token kept in the data directory with a new one")
 	shareFrames := fs.Bool("share-frames", true,
 		"build each distinct screen once and write the same bytes to every student who sees it; false draws every session alone")
+	web := fs.String("web", server.DefaultWeb, `address to serve the browser door on (a page with a terminal, for students without ssh); "" for none`)
+	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	if err := envTwins(fs); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -148,6 +162,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
+		WebOrigins: splitList(*webOrigins),
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)
@@ -157,8 +172,21 @@ func serve(args []string, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- srv.ListenAndServe() }()
+	if *web != "" {
+		ln, err := net.Listen("tcp", *web)
+		if err != nil {
+			logger.Error("start the browser door", "err", err)
+			_ = srv.Shutdown(context.Background())
+			return 1
+		}
+		go func() {
+			if err := srv.ServeWeb(ln); err != nil {
+				done <- err
+			}
+		}()
+	}
 	select {
 	case err := <-done:
 		if err != nil {

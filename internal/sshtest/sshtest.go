@@ -74,9 +74,12 @@ type options struct {
 	env     [][2]string
 	hostKey gossh.PublicKey
 	timeout time.Duration
+	// For DialWeb: the page's key, the instructor token, and an Origin
+	// header to send.
+	webKey, webToken, origin string
 }
 
-// Option configures Dial and Run.
+// Option configures Dial, Run and DialWeb.
 type Option func(*options)
 
 // WithUser sets the SSH user name (default "tester").
@@ -217,10 +220,14 @@ type Client struct {
 	timeout time.Duration
 	hk      *hostKeyRecorder
 
-	client *gossh.Client
-	sess   *gossh.Session
-	stdin  io.WriteCloser
-	emu    *vt.SafeEmulator
+	stdin io.WriteCloser
+	emu   *vt.SafeEmulator
+
+	// The door the client came in by: how it tells the server a new
+	// size, how it hangs up, and what its ending means as an exit status.
+	windowChange func(w, h int) error
+	hangUp       func()
+	exitOf       func(error) (int, error)
 
 	// Writes to stdin (typed keys and the emulator's answers) are
 	// serialised so that one write's bytes are never split by another's.
@@ -321,15 +328,16 @@ func Dial(t testing.TB, addr string, opts ...Option) *Client {
 		ew, eh = defaultWidth, defaultHeight
 	}
 	c := &Client{
-		t:        t,
-		timeout:  o.timeout,
-		hk:       hk,
-		client:   cl,
-		sess:     sess,
-		stdin:    stdin,
-		emu:      vt.NewSafeEmulator(ew, eh),
-		stopRead: make(chan struct{}),
-		done:     make(chan struct{}),
+		t:            t,
+		timeout:      o.timeout,
+		hk:           hk,
+		stdin:        stdin,
+		windowChange: func(w, h int) error { return sess.WindowChange(h, w) },
+		hangUp:       func() { _ = sess.Close(); _ = cl.Close() },
+		exitOf:       statusOf,
+		emu:          vt.NewSafeEmulator(ew, eh),
+		stopRead:     make(chan struct{}),
+		done:         make(chan struct{}),
 	}
 	// A test emulator needs no scrollback; the default one allocates ~4.6MB.
 	c.emu.SetScrollbackSize(0)
@@ -533,7 +541,7 @@ func (c *Client) Resize(w, h int) {
 	c.emu.Resize(w, h)
 	c.gen++
 	c.emuMu.Unlock()
-	if err := c.sess.WindowChange(h, w); err != nil {
+	if err := c.windowChange(w, h); err != nil {
 		c.t.Fatalf("sshtest: window change to %dx%d: %v", w, h, err)
 	}
 }
@@ -542,7 +550,7 @@ func (c *Client) Resize(w, h int) {
 // emulator, as a client lying about its size would.
 func (c *Client) ReportSize(w, h int) {
 	c.t.Helper()
-	if err := c.sess.WindowChange(h, w); err != nil {
+	if err := c.windowChange(w, h); err != nil {
 		c.t.Fatalf("sshtest: window change to %dx%d: %v", w, h, err)
 	}
 }
@@ -678,7 +686,7 @@ func (c *Client) Wait() (exitStatus int, err error) {
 		c.t.Fatalf("sshtest: session did not end within %v\n%s", c.timeout, frame(c.Screen(), c.emu.Width()))
 		return -1, errors.New("sshtest: timeout")
 	}
-	return statusOf(c.waitErr)
+	return c.exitOf(c.waitErr)
 }
 
 func statusOf(err error) (int, error) {
@@ -705,8 +713,7 @@ func (c *Client) StopReading() {
 // with t.Cleanup.
 func (c *Client) Close() {
 	c.closeOnce.Do(func() {
-		_ = c.sess.Close()
-		_ = c.client.Close()
+		c.hangUp()
 		// Ends answerLoop: emu.Read returns EOF. (Not emu.Close, which
 		// races with Read/Write in x/vt v0.1.0.)
 		if pw, ok := c.emu.InputPipe().(*io.PipeWriter); ok {
