@@ -50,9 +50,18 @@ type options struct {
 // target is what one measurement runs against.
 type target struct {
 	name  string // "server" or "floor"
-	addr  string
+	addr  string // SSH: the instructor's always, and the students' by SSH
 	token string
-	pid   int // its process, for CPU and memory; 0 when unknown
+	pid   int      // its process, for CPU and memory; 0 when unknown
+	web   *webDoor // the students' door when they come by web; nil for SSH
+}
+
+// door is how the students connect: doorSSH or doorWeb.
+func (tg target) door() string {
+	if tg.web != nil {
+		return doorWeb
+	}
+	return doorSSH
 }
 
 // step is one key press of the instructor's and the value it brought.
@@ -81,8 +90,11 @@ type class struct {
 func measure(ctx context.Context, opt options, tg target, log io.Writer) (*result, error) {
 	c := &class{opt: opt, tg: tg, log: log, epoch: time.Now(), notify: make(chan struct{}, 1)}
 	defer c.closeAll()
-	res := &result{Target: tg.name, Addr: tg.addr, PID: tg.pid, Students: opt.students, Steps: opt.steps,
+	res := &result{Target: tg.name, Door: tg.door(), Addr: tg.addr, PID: tg.pid, Students: opt.students, Steps: opt.steps,
 		Pace: opt.pace.String()}
+	if tg.web != nil {
+		res.Web = tg.web.url
+	}
 
 	start, err := c.teach(ctx)
 	if err != nil {
@@ -136,6 +148,8 @@ func measure(ctx context.Context, opt options, tg target, log io.Writer) (*resul
 
 // teach connects the instructor, opens the chapter and focuses the
 // control, and returns the control as the instructor's screen shows it.
+// The instructor comes by SSH whatever the students' door: a class is
+// taught from a terminal, and the timing reference stays the same.
 func (c *class) teach(ctx context.Context) (control, error) {
 	o := c.opt
 	t, err := dial(ctx, dialOptions{addr: c.tg.addr, user: "instructor", auth: tokenAuth(c.tg.token),
@@ -272,13 +286,17 @@ func pickVerified(n, v int) []bool {
 
 func (c *class) joinOne(ctx context.Context, i int, verify bool, value string) (*term, error) {
 	o := c.opt
-	auth, err := studentAuth()
-	if err != nil {
-		return nil, err
-	}
 	name := fmt.Sprintf("s%04d", i)
-	t, err := dial(ctx, dialOptions{addr: c.tg.addr, user: name, auth: auth, size: o.sizes[i%len(o.sizes)],
-		label: o.label, epoch: c.epoch, timeout: o.timeout, verify: verify, record: o.record, notify: c.notify})
+	do := dialOptions{addr: c.tg.addr, user: name, web: c.tg.web, size: o.sizes[i%len(o.sizes)],
+		label: o.label, epoch: c.epoch, timeout: o.timeout, verify: verify, record: o.record, notify: c.notify}
+	if do.web == nil {
+		auth, err := studentAuth()
+		if err != nil {
+			return nil, err
+		}
+		do.auth = auth
+	}
+	t, err := dial(ctx, do)
 	if err != nil {
 		return nil, err
 	}
@@ -289,8 +307,13 @@ func (c *class) joinOne(ctx context.Context, i int, verify bool, value string) (
 	if err := t.waitFor(ctx, o.timeout, "name prompt", func(t *term) bool { return t.contains(namePrompt) }); err != nil {
 		return fail(err)
 	}
-	// The prompt offers the SSH user name; enter takes it.
-	if err := t.send(keyEnter); err != nil {
+	// The prompt offers the SSH user name, and enter takes it; a page has
+	// no user name, so a web student types one.
+	keys := keyEnter
+	if do.web != nil {
+		keys = keyClear + name + keyEnter
+	}
+	if err := t.send(keys); err != nil {
 		return fail(err)
 	}
 	refused := false

@@ -30,21 +30,22 @@ type valueEvent struct {
 	value string
 }
 
-// term is one SSH session with a PTY, as a student (or the instructor) sits
-// at it: the server's output goes into a screen model, and after every read
-// that does not end inside a synchronized update (a frame the terminal
-// would not show yet) the row holding the control's label is read, and the
-// time its value changed recorded.
+// term is one terminal as a student (or the instructor) sits at it, an SSH
+// session with a PTY or a browser door's WebSocket: the server's output
+// goes into a screen model, and after every read that does not end inside
+// a synchronized update (a frame the terminal would not show yet) the row
+// holding the control's label is read, and the time its value changed
+// recorded. Either door feeds the same model the same bytes; only where
+// they come from and how keys go back differ.
 type term struct {
 	name  string
 	size  size
 	label []byte
 	epoch time.Time
 
-	conn    *gossh.Client
-	sess    *gossh.Session
-	stdin   io.Writer
+	stdin   io.Writer // what is typed: the session's stdin, or input messages
 	stdinMu sync.Mutex
+	hangUp  func() // ends the session: closes the SSH connection, or the WebSocket normally
 
 	// mu guards the screen, the cross-check and what is read from them;
 	// the read loop holds it while it parses, waiters while they look.
@@ -66,11 +67,20 @@ type term struct {
 	readErr error                  // why it ended, valid after done
 }
 
-// dialOptions are what a term needs to connect.
+// Doors a student may come by.
+const (
+	doorSSH = "ssh"
+	doorWeb = "web"
+)
+
+// dialOptions are what a term needs to connect: by SSH to addr as user with
+// auth, or, when web is set, to the browser door's WebSocket at web (user
+// then only names the student in errors).
 type dialOptions struct {
 	addr    string
 	user    string
 	auth    gossh.AuthMethod
+	web     *webDoor
 	size    size
 	label   string
 	epoch   time.Time
@@ -106,10 +116,33 @@ func tokenAuth(token string) gossh.AuthMethod {
 	})
 }
 
-// dial connects, authenticates, asks for a PTY and a shell, and starts
+// newTerm is a term that has yet to start reading.
+func newTerm(o dialOptions, stdin io.Writer, hangUp func()) *term {
+	t := &term{
+		name: o.user, size: o.size, label: []byte(o.label), epoch: o.epoch,
+		stdin: stdin, hangUp: hangUp,
+		scr: newScreen(o.size.w, o.size.h), row: -1, record: o.record,
+		updated: make(chan struct{}, 1), notify: o.notify, done: make(chan struct{}),
+	}
+	t.value.Store(new(string))
+	if o.verify {
+		t.check = newCrossCheck(o.size.w, o.size.h)
+	}
+	return t
+}
+
+// dial connects by the door o names and starts reading.
+func dial(ctx context.Context, o dialOptions) (*term, error) {
+	if o.web != nil {
+		return dialWeb(ctx, o)
+	}
+	return dialSSH(ctx, o)
+}
+
+// dialSSH connects, authenticates, asks for a PTY and a shell, and starts
 // reading. The host key is not checked: the tool only ever talks to the
 // address it is given, a server on loopback or the project's test hosts.
-func dial(ctx context.Context, o dialOptions) (*term, error) {
+func dialSSH(ctx context.Context, o dialOptions) (*term, error) {
 	d := net.Dialer{Timeout: o.timeout}
 	nc, err := d.DialContext(ctx, "tcp", o.addr)
 	if err != nil {
@@ -150,16 +183,10 @@ func dial(ctx context.Context, o dialOptions) (*term, error) {
 		return fail("shell", err)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	t := &term{
-		name: o.user, size: o.size, label: []byte(o.label), epoch: o.epoch,
-		conn: conn, sess: sess, stdin: stdin,
-		scr: newScreen(o.size.w, o.size.h), row: -1, record: o.record,
-		updated: make(chan struct{}, 1), notify: o.notify, done: make(chan struct{}),
-	}
-	t.value.Store(new(string))
-	if o.verify {
-		t.check = newCrossCheck(o.size.w, o.size.h)
-	}
+	t := newTerm(o, stdin, func() {
+		_ = sess.Close()
+		_ = conn.Close()
+	})
 	go t.read(stdout)
 	return t, nil
 }
@@ -405,8 +432,7 @@ func (t *term) shows(v string) bool {
 // close ends the session and waits (a while) for the read loop, whose last
 // act is the final cross-check.
 func (t *term) close() {
-	_ = t.sess.Close()
-	_ = t.conn.Close()
+	t.hangUp()
 	select {
 	case <-t.done:
 	case <-time.After(5 * time.Second):

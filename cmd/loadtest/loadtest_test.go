@@ -29,8 +29,17 @@ func TestMain(m *testing.M) {
 }
 
 // startServer runs the real server in-process on 127.0.0.1:0 and returns
-// its address and instructor token.
+// its SSH address and instructor token.
 func startServer(t *testing.T) (addr, token string) {
+	t.Helper()
+	addr, _, token = startServerWeb(t)
+	return addr, token
+}
+
+// startServerWeb runs the real server in-process with its browser door
+// too, each on 127.0.0.1:0, and returns its SSH address, its WebSocket's
+// address and the instructor token.
+func startServerWeb(t *testing.T) (addr, ws, token string) {
 	t.Helper()
 	cat, err := lessons.NewCatalog()
 	if err != nil {
@@ -44,8 +53,13 @@ func startServer(t *testing.T) (addr, token string) {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	done := make(chan error, 1)
+	wl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done, webDone := make(chan error, 1), make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	go func() { webDone <- srv.ServeWeb(wl) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -55,8 +69,11 @@ func startServer(t *testing.T) (addr, token string) {
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
+		if err := <-webDone; err != nil {
+			t.Errorf("ServeWeb: %v", err)
+		}
 	})
-	return ln.Addr().String(), srv.InstructorToken()
+	return ln.Addr().String(), "ws://" + wl.Addr().String() + "/ws", srv.InstructorToken()
 }
 
 // TestClassFollows is the CI smoke test: 20 students follow 5 steps on the
@@ -102,6 +119,46 @@ func TestClassFollows(t *testing.T) {
 	}
 	if rep.Floor.PID == 0 || rep.Floor.CPUPerStepMs == nil {
 		t.Errorf("the floor's process was not measured: pid %d", rep.Floor.PID)
+	}
+}
+
+// TestClassFollowsByWeb is TestClassFollows with the students at the
+// browser door: 20 of them open the real server's WebSocket (the
+// instructor stays on SSH) and follow 5 steps in lockstep, every screen
+// cross-checked with x/vt. The floor, SSH only, is left to
+// TestClassFollows. It asserts what the run saw, never how long it took.
+func TestClassFollowsByWeb(t *testing.T) {
+	addr, ws, token := startServerWeb(t)
+	var out, errs bytes.Buffer
+	code := run([]string{"run", "--door", "web", "--web", ws, "--addr", addr, "--token", token,
+		"--students", "20", "--steps", "5", "--pace", "0", "--verify", "all", "--timeout", "60s", "--idle", "0",
+		"--quiet", "300ms", "--connect-rate", "1000/s", "--json"}, &out, &errs)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	r := rep.Server
+	if rep.Config.Door != "web" || r.Door != "web" || r.Web != ws {
+		t.Errorf("door %q, server's %q at %q; want web at %s", rep.Config.Door, r.Door, r.Web, ws)
+	}
+	if r.Joined != 20 || r.JoinFailures != 0 {
+		t.Errorf("%d joined, %d failed (%s)", r.Joined, r.JoinFailures, r.JoinFirstError)
+	}
+	if r.Samples != 100 || r.Shown != 100 || r.Misses != 0 {
+		t.Errorf("%d samples, %d shown, %d misses (%d superseded, %d timed out)",
+			r.Samples, r.Shown, r.Misses, r.MissesSuperseded, r.MissesTimedOut)
+	}
+	// Every student and the instructor, each compared at least at the end
+	// of its session.
+	if r.Verify.Clients != 21 || r.Verify.Mismatches != 0 {
+		t.Errorf("x/vt cross-check: %d clients, %d screens, %d mismatched: %s",
+			r.Verify.Clients, r.Verify.Screens, r.Verify.Mismatches, r.Verify.First)
+	}
+	if r.BytesPerStudentPerStep <= 0 || r.FramesPerStudentPerStep <= 0 {
+		t.Errorf("%v bytes and %v frames per student per step", r.BytesPerStudentPerStep, r.FramesPerStudentPerStep)
 	}
 }
 
@@ -246,8 +303,24 @@ func TestFlags(t *testing.T) {
 	if got := pickVerified(8, 3); fmt.Sprint(got) != "[true false true false false true false false]" {
 		t.Errorf("pickVerified(8, 3) = %v", got)
 	}
-	var out, errs bytes.Buffer
-	if code := run([]string{"run", "--students", "5"}, &out, &errs); code != 2 {
-		t.Errorf("no token: exit %d, want 2 (%s)", code, errs.String())
+	if u, err := parseWebURL("ws://127.0.0.1:8080/ws"); err != nil || u != "ws://127.0.0.1:8080/ws" {
+		t.Errorf("ws://127.0.0.1:8080/ws: %v %v", u, err)
+	}
+	for _, bad := range []string{"http://127.0.0.1:8080/ws", "127.0.0.1:8080", "ws:///ws", "ws://u:p@127.0.0.1/ws"} {
+		if _, err := parseWebURL(bad); err == nil {
+			t.Errorf("%s is a WebSocket address", bad)
+		}
+	}
+	for _, args := range [][]string{
+		{"run", "--students", "5"},                                   // no token
+		{"run", "--token", "x", "--door", "telnet"},                  // no such door
+		{"run", "--token", "x", "--door", "web"},                     // web without --web
+		{"run", "--token", "x", "--door", "web", "--web", "ftp://h"}, // not a WebSocket
+		{"run", "--token", "x", "--web", "ws://127.0.0.1:8080/ws"},   // --web without --door web
+	} {
+		var out, errs bytes.Buffer
+		if code := run(args, &out, &errs); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (%s)", args, code, errs.String())
+		}
 	}
 }

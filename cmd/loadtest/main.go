@@ -20,16 +20,32 @@
 //	/tmp/loadtest run --addr 127.0.0.1:2300 --pid $! --floor --students 300 --steps 20 \
 //	    --token "$(grep -ao 'token=[a-z0-9-]*' /tmp/lt.log | cut -d= -f2)"
 //
+// --door web sends the students through the browser door instead: each
+// opens the WebSocket at --web, says hello with a key of its own and its
+// size, types as input messages and reads every binary message into the
+// same screen model and cross-check as an SSH student. The instructor stays
+// on SSH (--addr, --token) either way, so the timing reference is the same:
+//
+//	/tmp/exp --data /tmp/lt --listen 127.0.0.1:2300 --web 127.0.0.1:8080 --max-sessions 3000 --conn-burst 3000 --conn-rate 1000 2> /tmp/lt.log &
+//	/tmp/loadtest run --door web --web ws://127.0.0.1:8080/ws --addr 127.0.0.1:2300 --pid $! --floor \
+//	    --students 300 --steps 20 --token "$(grep -ao 'token=[a-z0-9-]*' /tmp/lt.log | cut -d= -f2)"
+//
+// The per-address limits and the session cap apply to both doors alike.
+//
 // --floor starts `loadtest floor` as a child process on a free loopback port
 // once the server is measured, runs the same class against it and prints
 // every figure beside the floor's and as a ratio to it; --json prints one
 // JSON object instead of the table. `--pace 0` is lockstep: the next step
 // only once every student shows the current one. The floor also runs on its
 // own (`loadtest floor --listen 127.0.0.1:2301 --payload 1200`) and stops by
-// itself once its last session leaves after a run, or after --for.
+// itself once its last session leaves after a run, or after --for. The
+// floor has an SSH door only: with --door web its students still come by
+// SSH, since it stands for the least a server can do per student, and the
+// report says which door each column's students used.
 //
-// It only ever connects to the address it is given: a server on loopback or
-// the project's own test hosts, never anyone else's.
+// It only ever connects to the addresses it is given (--addr and --web,
+// following no redirect and no proxy): a server on loopback or the
+// project's own test hosts, never anyone else's.
 package main
 
 import (
@@ -73,8 +89,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  loadtest [run] --addr HOST:PORT --token TOKEN [--pid PID] [--floor] [flags]
-      a class against a running server; loadtest run --help lists the flags
+  loadtest [run] --addr HOST:PORT --token TOKEN [--door web --web ws://HOST:PORT/ws] [--pid PID] [--floor] [flags]
+      a class against a running server, the students by SSH or by the
+      browser door; loadtest run --help lists the flags
   loadtest floor [--listen 127.0.0.1:0] [--payload 1200] [--for 10m]
       the floor: the same bytes to every session on each instructor key`
 
@@ -92,7 +109,9 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	// of its own, beside the run's progress.
 	stderr = &syncWriter{w: stderr}
 	fs := newFlagSet("run", stderr)
-	addr := fs.String("addr", "127.0.0.1:2222", "the server's SSH address (loopback or the project's test hosts only)")
+	addr := fs.String("addr", "127.0.0.1:2222", "the server's SSH address, the instructor's whatever the door (loopback or the project's test hosts only)")
+	door := fs.String("door", doorSSH, "how the students connect: ssh, or web (the browser door's WebSocket at --web)")
+	webAddr := fs.String("web", "", "the browser door's WebSocket, ws://HOST:PORT/ws, for --door web (loopback or the project's test hosts only)")
 	token := fs.String("token", "", "instructor token (the server logs token=… at start)")
 	pid := fs.Int("pid", 0, "the server's process ID, for its CPU and memory from /proc")
 	students := fs.Int("students", 100, "students to connect")
@@ -116,15 +135,24 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	opt := options{students: *students, steps: *steps, pace: *pace, timeout: *timeout, idle: *idle, quiet: *quiet,
 		chapter: *chapter, label: *label, connectConc: *connectConc}
 	var err error
+	var webURL string
 	if opt.sizes, err = parseSizes(*sizes); err == nil {
 		if opt.connectRate, err = parseRate(*connectRate); err == nil {
-			opt.verify, err = parseVerify(*verify)
+			if opt.verify, err = parseVerify(*verify); err == nil && *door == doorWeb && *webAddr != "" {
+				webURL, err = parseWebURL(*webAddr)
+			}
 		}
 	}
 	switch {
 	case err != nil:
 	case fs.NArg() > 0:
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case *door != doorSSH && *door != doorWeb:
+		err = fmt.Errorf("--door: %q is neither ssh nor web", *door)
+	case *door == doorWeb && *webAddr == "":
+		err = errors.New("--door web needs --web ws://HOST:PORT/ws, the browser door's WebSocket")
+	case *door == doorSSH && *webAddr != "":
+		err = errors.New("--web is the students' door with --door web; add --door web, or leave --web out")
 	case *token == "":
 		err = errors.New("--token is required (the server logs token=… at start)")
 	case opt.students < 1 || opt.steps < 1 || opt.connectConc < 1:
@@ -140,12 +168,16 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep := &report{}
-	rep.Config.Students, rep.Config.Steps, rep.Config.Pace = opt.students, opt.steps, opt.pace.String()
+	rep.Config.Students, rep.Config.Door, rep.Config.Steps, rep.Config.Pace = opt.students, *door, opt.steps, opt.pace.String()
 	rep.Config.Chapter, rep.Config.Control = opt.chapter, opt.label
 	for _, s := range opt.sizes {
 		rep.Config.Sizes = append(rep.Config.Sizes, s.String())
 	}
-	rep.Server, err = measure(ctx, opt, target{name: "server", addr: *addr, token: *token, pid: *pid}, stderr)
+	tg := target{name: "server", addr: *addr, token: *token, pid: *pid}
+	if *door == doorWeb {
+		tg.web = newWebDoor(webURL, opt.timeout)
+	}
+	rep.Server, err = measure(ctx, opt, tg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return 1
@@ -181,7 +213,9 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 }
 
 // measureFloor starts the floor as a child process and runs the same class
-// against it, with its process for CPU and memory.
+// against it, with its process for CPU and memory. The floor has only an
+// SSH door, whatever the server's students used: it stands for the least a
+// server can do per student.
 func measureFloor(ctx context.Context, opt options, server *result, payload int, stderr io.Writer) (*result, error) {
 	if payload <= 0 {
 		payload = max(int(math.Round(server.BytesPerStudentPerStep)), 1)

@@ -47,7 +47,9 @@ type verification struct {
 // nil without the process's ID.
 type result struct {
 	Target string `json:"target"`
-	Addr   string `json:"addr"`
+	Door   string `json:"door"` // how the students connected: "ssh" or "web"
+	Addr   string `json:"addr"` // SSH: the instructor's, and the students' by SSH
+	Web    string `json:"web,omitempty"`
 	PID    int    `json:"pid,omitempty"`
 
 	Students       int       `json:"students"`
@@ -89,6 +91,7 @@ type result struct {
 type report struct {
 	Config struct {
 		Students int      `json:"students"`
+		Door     string   `json:"door"` // the students' door at the server: "ssh" or "web" (the floor's is ssh)
 		Steps    int      `json:"steps"`
 		Pace     string   `json:"pace"`
 		Sizes    []string `json:"sizes"`
@@ -184,8 +187,8 @@ func (rep *report) writeJSON(w io.Writer) error {
 // writeTable prints the report for a person.
 func (rep *report) writeTable(w io.Writer) error {
 	c := rep.Config
-	fmt.Fprintf(w, "%d students (%s), %d steps of %q in chapter %s, pace %s\n\n",
-		c.Students, strings.Join(c.Sizes, ", "), c.Steps, c.Control, c.Chapter, c.Pace)
+	fmt.Fprintf(w, "%d students by %s (%s), %d steps of %q in chapter %s, pace %s\n\n",
+		c.Students, c.Door, strings.Join(c.Sizes, ", "), c.Steps, c.Control, c.Chapter, c.Pace)
 	var rows [][]string
 	cols := []*result{rep.Server}
 	if rep.Floor != nil {
@@ -207,6 +210,7 @@ func (rep *report) writeTable(w io.Writer) error {
 		}
 		return out
 	}
+	row("students' door", texts(func(r *result) string { return r.Door })...)
 	row("students joined", texts(func(r *result) string { return fmt.Sprintf("%d/%d", r.Joined, r.Students) })...)
 	row("all joined in", texts(func(r *result) string { return fmt.Sprintf("%.1f s", r.JoinSeconds) })...)
 	row("join p50 / p99", texts(func(r *result) string { return fmt.Sprintf("%.0f / %.0f ms", r.Join.P50, r.Join.P99) })...)
