@@ -39,7 +39,7 @@ var (
 // until it serves.
 func launch(t *testing.T, bin, dir string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir)
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--data", dir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func TestUnwritableDatabaseStopsTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data)
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--data", data)
 	if os.Geteuid() == 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	}
