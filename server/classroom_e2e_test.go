@@ -42,7 +42,12 @@ func keyless(t *testing.T, r *running, name string) *sshtest.Client {
 // joinAs connects at 100×30 with opts and answers the name prompt.
 func joinAs(t *testing.T, r *running, name string, opts ...sshtest.Option) *sshtest.Client {
 	t.Helper()
-	c := sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithSize(100, 30)}, opts...)...)
+	return joinClass(sshtest.Dial(t, r.addr, append([]sshtest.Option{sshtest.WithSize(100, 30)}, opts...)...), name)
+}
+
+// joinClass answers a new member's name prompt, by either door, and waits
+// until they follow the class.
+func joinClass(c *sshtest.Client, name string) *sshtest.Client {
 	c.WaitFor("What should the class call you?")
 	c.Key("ctrl+u")
 	c.Type(name)

@@ -18,13 +18,7 @@ import (
 // browser joins by the web door with opts and answers the name prompt.
 func browser(t *testing.T, r *running, name string, opts ...sshtest.Option) *sshtest.Client {
 	t.Helper()
-	c := sshtest.DialWeb(t, r.ws, append([]sshtest.Option{sshtest.WithSize(100, 30)}, opts...)...)
-	c.WaitFor("What should the class call you?")
-	c.Key("ctrl+u")
-	c.Type(name)
-	c.Key("enter")
-	c.WaitFor("following")
-	return c
+	return joinClass(sshtest.DialWeb(t, r.ws, append([]sshtest.Option{sshtest.WithSize(100, 30)}, opts...)...), name)
 }
 
 // TestBrowserStudentFollowsThroughAPoll: a student in a browser follows an
