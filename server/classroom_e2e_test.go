@@ -271,22 +271,32 @@ func TestStudentCannotDriveTheRoom(t *testing.T) {
 	}
 }
 
+// TestStalledStudentDoesNotDelayOthers: a client that stops reading, by
+// either door, holds up only itself.
 func TestStalledStudentDoesNotDelayOthers(t *testing.T) {
-	r := start(t, t.TempDir())
-	in := teacher(t, r)
-	stuck := student(t, r, "Stuck")
-	ok := student(t, r, "Fine")
-	stuck.StopReading()
-	in.Type("1")
-	ok.WaitFor("1  From letters to numbers")
-	// Many changes: the stalled client's window fills, the others keep up.
-	for i := 0; i < 30; i++ {
-		in.Key("down", "right")
+	doors := map[string]func(*testing.T, *running, string, ...sshtest.Option) *sshtest.Client{
+		"ssh": student, "web": browser,
 	}
-	in.Type("o")
-	ok.WaitFor("press 1–4")
-	in.Type("L")
-	ok.WaitFor("locked")
+	for door, join := range doors {
+		t.Run(door, func(t *testing.T) {
+			r := start(t, t.TempDir())
+			in := teacher(t, r)
+			stuck := join(t, r, "Stuck")
+			ok := student(t, r, "Fine")
+			stuck.StopReading()
+			in.Type("1")
+			ok.WaitFor("1  From letters to numbers")
+			// Many changes: the stalled client's window fills, the others
+			// keep up.
+			for range 30 {
+				in.Key("down", "right")
+			}
+			in.Type("o")
+			ok.WaitFor("press 1–4")
+			in.Type("L")
+			ok.WaitFor("locked")
+		})
+	}
 }
 
 func TestNamesAreCleanedForEveryone(t *testing.T) {

@@ -82,25 +82,6 @@ func TestBrowserInstructor(t *testing.T) {
 	ssh.WaitFor("1  From letters to numbers")
 }
 
-// TestStalledBrowserDoesNotSlowOthers: a browser that stops reading holds
-// up only itself.
-func TestStalledBrowserDoesNotSlowOthers(t *testing.T) {
-	r := start(t, t.TempDir())
-	in := teacher(t, r)
-	stuck := browser(t, r, "Stuck")
-	ok := student(t, r, "Fine")
-	stuck.StopReading()
-	in.Type("1")
-	ok.WaitFor("1  From letters to numbers")
-	for range 30 {
-		in.Key("down", "right")
-	}
-	in.Type("o")
-	ok.WaitFor("press 1–4")
-	in.Type("L")
-	ok.WaitFor("locked")
-}
-
 // TestHostileBrowser: what a page (or a script posing as one) sends is
 // bounded like what an SSH client sends.
 func TestHostileBrowser(t *testing.T) {
