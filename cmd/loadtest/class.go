@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,11 +50,21 @@ type options struct {
 
 // target is what one measurement runs against.
 type target struct {
-	name  string // "server" or "floor"
-	addr  string // SSH: the instructor's always, and the students' by SSH
-	token string
-	pid   int      // its process, for CPU and memory; 0 when unknown
-	web   *webDoor // the students' door when they come by web; nil for SSH
+	name string // "server" or "floor"
+	addr string // the instructor's SSH address, whatever the students' door
+	// students are the students' addresses, student i going to the
+	// (i mod n)th: SSH addresses (the first of them addr), or the
+	// WebSockets' with web.
+	students []string
+	token    string
+	pid      int      // its process, for CPU and memory; 0 when unknown
+	web      *webDoor // the students' door when they come by web; nil for SSH
+}
+
+// studentAddr is where student i goes, and that address's index.
+func (tg target) studentAddr(i int) (string, int) {
+	j := i % len(tg.students)
+	return tg.students[j], j
 }
 
 // door is how the students connect: doorSSH or doorWeb.
@@ -81,8 +92,10 @@ type class struct {
 
 	instructor *term
 	students   []*term // those that joined, in index order
+	at         []int   // each joined student's address, an index into tg.students
 	joins      []time.Duration
 	failures   int
+	failuresAt []int // by address, an index into tg.students
 	firstErr   error
 }
 
@@ -93,7 +106,9 @@ func measure(ctx context.Context, opt options, tg target, log io.Writer) (*resul
 	res := &result{Target: tg.name, Door: tg.door(), Addr: tg.addr, PID: tg.pid, Students: opt.students, Steps: opt.steps,
 		Pace: opt.pace.String()}
 	if tg.web != nil {
-		res.Web = tg.web.url
+		res.Web = strings.Join(tg.students, ",")
+	} else {
+		res.Addr = strings.Join(tg.students, ",")
 	}
 
 	start, err := c.teach(ctx)
@@ -230,6 +245,7 @@ func (c *class) join(ctx context.Context, value string) {
 	lim := rate.NewLimiter(rate.Limit(o.connectRate), 1)
 	sem := make(chan struct{}, o.connectConc)
 	verified := pickVerified(o.students, o.verify)
+	c.failuresAt = make([]int, len(c.tg.students))
 	joined := make([]*term, o.students)
 	took := make([]time.Duration, o.students)
 	var (
@@ -250,7 +266,9 @@ func (c *class) join(ctx context.Context, value string) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
+				_, j := c.tg.studentAddr(i)
 				c.failures++
+				c.failuresAt[j]++
 				if c.firstErr == nil {
 					c.firstErr = err
 				}
@@ -262,7 +280,9 @@ func (c *class) join(ctx context.Context, value string) {
 	wg.Wait()
 	for i, t := range joined {
 		if t != nil {
+			_, j := c.tg.studentAddr(i)
 			c.students = append(c.students, t)
+			c.at = append(c.at, j)
 			c.joins = append(c.joins, took[i])
 		}
 	}
@@ -287,7 +307,8 @@ func pickVerified(n, v int) []bool {
 func (c *class) joinOne(ctx context.Context, i int, verify bool, value string) (*term, error) {
 	o := c.opt
 	name := fmt.Sprintf("s%04d", i)
-	do := dialOptions{addr: c.tg.addr, user: name, web: c.tg.web, size: o.sizes[i%len(o.sizes)],
+	addr, _ := c.tg.studentAddr(i)
+	do := dialOptions{addr: addr, user: name, web: c.tg.web, size: o.sizes[i%len(o.sizes)],
 		label: o.label, epoch: c.epoch, timeout: o.timeout, verify: verify, record: o.record, notify: c.notify}
 	if do.web == nil {
 		auth, err := studentAuth()
@@ -525,29 +546,43 @@ func (c *class) closeAll() {
 }
 
 // score turns each student's value events into a latency or a miss per
-// step, and gathers the cross-checks.
+// step, in all and by address, and gathers the cross-checks.
 func (c *class) score(res *result, steps []step) {
 	var all []time.Duration
 	bySize := map[size][]time.Duration{}
+	res.ByAddr = make([]addrResult, len(c.tg.students))
+	byAddr := make([][]time.Duration, len(c.tg.students))
+	for j, a := range c.tg.students {
+		// Students i ≡ j (mod n) of the n addresses were sent there.
+		res.ByAddr[j] = addrResult{Addr: a, Students: (c.opt.students - j + len(c.tg.students) - 1) / len(c.tg.students),
+			JoinFailures: c.failuresAt[j]}
+	}
 	last := make([]time.Duration, len(steps)) // the slowest student per step
 	complete := make([]bool, len(steps))
 	for k := range complete {
 		complete[k] = true
 	}
-	for _, t := range c.students {
+	for i, t := range c.students {
+		j := c.at[i]
+		ar := &res.ByAddr[j]
+		ar.Joined++
 		for k := range steps {
 			lat, why := shown(t.events, steps, k, c.opt.timeout)
 			res.Samples++
+			ar.Samples++
 			switch why {
 			case "":
 				all = append(all, lat)
+				byAddr[j] = append(byAddr[j], lat)
 				bySize[t.size] = append(bySize[t.size], lat)
 				last[k] = max(last[k], lat)
 			case missSuperseded:
 				res.MissesSuperseded++
+				ar.MissesSuperseded++
 				complete[k] = false
 			default:
 				res.MissesTimedOut++
+				ar.MissesTimedOut++
 				complete[k] = false
 			}
 		}
@@ -555,6 +590,12 @@ func (c *class) score(res *result, steps []step) {
 	res.Misses = res.MissesSuperseded + res.MissesTimedOut
 	res.Shown = len(all)
 	res.Latency = quantilesOf(all)
+	for j := range res.ByAddr {
+		ar := &res.ByAddr[j]
+		ar.Misses = ar.MissesSuperseded + ar.MissesTimedOut
+		ar.Shown = len(byAddr[j])
+		ar.Latency = quantilesOf(byAddr[j])
+	}
 	var slowest []time.Duration
 	for k := range steps {
 		if complete[k] {

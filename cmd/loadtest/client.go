@@ -74,10 +74,10 @@ const (
 )
 
 // dialOptions are what a term needs to connect: by SSH to addr as user with
-// auth, or, when web is set, to the browser door's WebSocket at web (user
-// then only names the student in errors).
+// auth, or, when web is set, by the browser door to the WebSocket at addr
+// (user then only names the student in errors).
 type dialOptions struct {
-	addr    string
+	addr    string // HOST:PORT for SSH, ws://HOST:PORT/ws with web
 	user    string
 	auth    gossh.AuthMethod
 	web     *webDoor
@@ -141,7 +141,9 @@ func dial(ctx context.Context, o dialOptions) (*term, error) {
 
 // dialSSH connects, authenticates, asks for a PTY and a shell, and starts
 // reading. The host key is not checked: the tool only ever talks to the
-// address it is given, a server on loopback or the project's test hosts.
+// addresses it is given, servers on loopback or the project's test hosts,
+// so servers with keys of their own (data directories of their own) in one
+// run are all let in.
 func dialSSH(ctx context.Context, o dialOptions) (*term, error) {
 	d := net.Dialer{Timeout: o.timeout}
 	nc, err := d.DialContext(ctx, "tcp", o.addr)

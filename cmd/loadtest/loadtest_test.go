@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,17 @@ func startServer(t *testing.T) (addr, token string) {
 // address and the instructor token.
 func startServerWeb(t *testing.T) (addr, ws, token string) {
 	t.Helper()
+	addrs, wss, token := startServerOn(t, 1, 1)
+	return addrs[0], wss[0], token
+}
+
+// startServerOn runs the real server in-process, one class, serving SSH
+// on nSSH listeners and the browser door on nWeb, each on 127.0.0.1:0,
+// and returns their SSH addresses, their WebSockets' addresses and the
+// instructor token. Several listeners of one server are one class at
+// several addresses, as several servers sharing their class would be.
+func startServerOn(t *testing.T, nSSH, nWeb int) (addrs, wss []string, token string) {
+	t.Helper()
 	cat, err := lessons.NewCatalog()
 	if err != nil {
 		t.Fatalf("NewCatalog: %v", err)
@@ -49,31 +61,45 @@ func startServerWeb(t *testing.T) (addr, ws, token string) {
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
+	type serving struct {
+		what string
+		done chan error
 	}
-	wl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
+	var all []serving
+	listen := func(what string, serve func(net.Listener) error) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		s := serving{what: what + " " + ln.Addr().String(), done: make(chan error, 1)}
+		all = append(all, s)
+		go func() { s.done <- serve(ln) }()
+		return ln.Addr().String()
 	}
-	done, webDone := make(chan error, 1), make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	go func() { webDone <- srv.ServeWeb(wl) }()
+	for range nSSH {
+		addrs = append(addrs, listen("Serve", srv.Serve))
+	}
+	for range nWeb {
+		wss = append(wss, "ws://"+listen("ServeWeb", srv.ServeWeb)+"/ws")
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if err := <-webDone; err != nil {
-			t.Errorf("ServeWeb: %v", err)
+		for _, s := range all {
+			select {
+			case err := <-s.done:
+				if err != nil {
+					t.Errorf("%s: %v", s.what, err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("%s: still serving 20 s after Shutdown", s.what)
+			}
 		}
 	})
-	return ln.Addr().String(), "ws://" + wl.Addr().String() + "/ws", srv.InstructorToken()
+	return addrs, wss, srv.InstructorToken()
 }
 
 // TestClassFollows is the CI smoke test: 20 students follow 5 steps on the
@@ -112,6 +138,10 @@ func TestClassFollows(t *testing.T) {
 		}
 		if r.BytesPerStudentPerStep <= 0 {
 			t.Errorf("%s: %v bytes per student per step", r.Target, r.BytesPerStudentPerStep)
+		}
+		// One address: its share is the whole class.
+		if len(r.ByAddr) != 1 || r.ByAddr[0].Addr != r.Addr || r.ByAddr[0].Joined != 20 || r.ByAddr[0].Shown != 100 {
+			t.Errorf("%s at %s: by_addr %+v, want one address with all 20 students", r.Target, r.Addr, r.ByAddr)
 		}
 	}
 	if want := int(rep.Server.BytesPerStudentPerStep + 0.5); rep.Config.Payload != want {
@@ -162,6 +192,68 @@ func TestClassFollowsByWeb(t *testing.T) {
 	}
 }
 
+// TestClassSplits spreads 20 students round-robin over two addresses of
+// one class (one server listening twice: the same class at two places, as
+// servers sharing their class are), by either door, the instructor at the
+// first SSH address, and checks the split and each address's figures in
+// the JSON and in the table. It asserts what the run saw, never how long
+// it took.
+func TestClassSplits(t *testing.T) {
+	for _, door := range []string{doorSSH, doorWeb} {
+		t.Run(door, func(t *testing.T) {
+			addrs, wss, token := startServerOn(t, 2, 2)
+			args := []string{"run", "--addr", strings.Join(addrs, ","), "--token", token}
+			students := addrs
+			if door == doorWeb {
+				args = []string{"run", "--door", "web", "--web", strings.Join(wss, ","), "--addr", addrs[1], "--token", token}
+				students = wss
+			}
+			args = append(args, "--students", "20", "--steps", "5", "--pace", "0", "--verify", "all", "--timeout", "60s",
+				"--idle", "0", "--quiet", "300ms", "--connect-rate", "1000/s", "--json")
+			var out, errs bytes.Buffer
+			if code := run(args, &out, &errs); code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+			}
+			var rep report
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+			}
+			r := rep.Server
+			if r.Joined != 20 || r.Samples != 100 || r.Shown != 100 || r.Misses != 0 {
+				t.Errorf("%d joined, %d samples, %d shown, %d misses (first join failure: %s)",
+					r.Joined, r.Samples, r.Shown, r.Misses, r.JoinFirstError)
+			}
+			if r.Verify.Clients != 21 || r.Verify.Mismatches != 0 {
+				t.Errorf("x/vt cross-check: %d clients, %d mismatched: %s", r.Verify.Clients, r.Verify.Mismatches, r.Verify.First)
+			}
+			if len(r.ByAddr) != 2 {
+				t.Fatalf("%d addresses in by_addr, want 2:\n%s", len(r.ByAddr), out.String())
+			}
+			for j, a := range r.ByAddr {
+				if a.Addr != students[j] || a.Students != 10 || a.Joined != 10 || a.JoinFailures != 0 {
+					t.Errorf("by_addr[%d]: %s, %d/%d joined, %d failed; want %s, 10/10", j, a.Addr, a.Joined, a.Students,
+						a.JoinFailures, students[j])
+				}
+				if a.Samples != 50 || a.Shown != 50 || a.Misses != 0 || a.Latency.N != 50 {
+					t.Errorf("%s: %d samples, %d shown, %d misses, %d latencies; want 50, 50, 0, 50",
+						a.Addr, a.Samples, a.Shown, a.Misses, a.Latency.N)
+				}
+			}
+			var table bytes.Buffer
+			if err := rep.writeTable(&table); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range students {
+				for _, want := range []string{"students joined at " + a, "latency p50 / p99 at " + a, "misses at " + a} {
+					if !strings.Contains(table.String(), want) {
+						t.Errorf("no %q row in the table:\n%s", want, table.String())
+					}
+				}
+			}
+		})
+	}
+}
+
 // record asks TestScreenRecordedStreams to record the streams afresh, as
 // -update does for goldens: go test ./cmd/loadtest -run RecordedStreams -record
 var record = flag.Bool("record", false, "record testdata/student-WxH.stream from the real server")
@@ -174,7 +266,7 @@ func recordStreams(t *testing.T) {
 	opt := options{students: len(sizes), steps: 5, sizes: sizes, connectRate: 100, connectConc: 4, verify: -1,
 		timeout: 30 * time.Second, quiet: 300 * time.Millisecond, chapter: "4", label: "Params N", record: true}
 	ctx := context.Background()
-	c := &class{opt: opt, tg: target{name: "server", addr: addr, token: token}, log: io.Discard,
+	c := &class{opt: opt, tg: target{name: "server", addr: addr, students: []string{addr}, token: token}, log: io.Discard,
 		epoch: time.Now(), notify: make(chan struct{}, 1)}
 	defer c.closeAll()
 	start, err := c.teach(ctx)
@@ -303,6 +395,9 @@ func TestFlags(t *testing.T) {
 	if got := pickVerified(8, 3); fmt.Sprint(got) != "[true false true false false true false false]" {
 		t.Errorf("pickVerified(8, 3) = %v", got)
 	}
+	if a, err := parseList("--addr", " 127.0.0.1:1, [::1]:2", parseSSHAddr); err != nil || fmt.Sprint(a) != "[127.0.0.1:1 [::1]:2]" {
+		t.Errorf("two SSH addresses: %q %v", a, err)
+	}
 	if u, err := parseWebURL("ws://127.0.0.1:8080/ws"); err != nil || u != "ws://127.0.0.1:8080/ws" {
 		t.Errorf("ws://127.0.0.1:8080/ws: %v %v", u, err)
 	}
@@ -317,6 +412,11 @@ func TestFlags(t *testing.T) {
 		{"run", "--token", "x", "--door", "web"},                     // web without --web
 		{"run", "--token", "x", "--door", "web", "--web", "ftp://h"}, // not a WebSocket
 		{"run", "--token", "x", "--web", "ws://127.0.0.1:8080/ws"},   // --web without --door web
+		{"run", "--token", "x", "--addr", "127.0.0.1"},               // no port
+		{"run", "--token", "x", "--addr", "127.0.0.1:1,127.0.0.1:1"}, // an address twice
+		{"run", "--token", "x", "--addr", "127.0.0.1:1,"},            // an empty address
+		{"run", "--token", "x", "--door", "web", "--web", "ws://127.0.0.1:8080/ws,ws://127.0.0.1:8080/ws"},
+		{"run", "--token", "x", "--door", "web", "--web", "ws://127.0.0.1:8080/ws", "--addr", "127.0.0.1:1,127.0.0.1:2"},
 	} {
 		var out, errs bytes.Buffer
 		if code := run(args, &out, &errs); code != 2 {

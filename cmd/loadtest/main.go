@@ -32,6 +32,21 @@
 //
 // The per-address limits and the session cap apply to both doors alike.
 //
+// Several addresses, comma-separated, spread the students over one class
+// served at several places (servers sharing the class, or one server's
+// listeners): student i goes to the (i mod n)th address of --addr, or of
+// --web with --door web, and the instructor to the first --addr. Latency
+// is still from the instructor's key press to each student's screen,
+// wherever the student is, and the report gives each address's students,
+// latency and misses beside the totals:
+//
+//	/tmp/loadtest run --addr 127.0.0.1:2300,127.0.0.1:2301 --students 300 --token …
+//
+// The host keys are not checked (see dialSSH), so servers with data
+// directories, and so host keys, of their own are all let in. --pid names
+// one process: with several servers its CPU and memory are that one's,
+// yet the per-student figures divide by every student.
+//
 // --floor starts `loadtest floor` as a child process on a free loopback port
 // once the server is measured, runs the same class against it and prints
 // every figure beside the floor's and as a ratio to it; --json prints one
@@ -42,6 +57,9 @@
 // floor has an SSH door only: with --door web its students still come by
 // SSH, since it stands for the least a server can do per student, and the
 // report says which door each column's students used.
+//
+// The floor is always one server on one address, however many --addr or
+// --web name.
 //
 // It only ever connects to the addresses it is given (--addr and --web,
 // following no redirect and no proxy): a server on loopback or the
@@ -55,8 +73,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,9 +109,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  loadtest [run] --addr HOST:PORT --token TOKEN [--door web --web ws://HOST:PORT/ws] [--pid PID] [--floor] [flags]
+  loadtest [run] --addr HOST:PORT[,HOST:PORT…] --token TOKEN [--door web --web ws://HOST:PORT/ws[,…]]
+                 [--pid PID] [--floor] [flags]
       a class against a running server, the students by SSH or by the
-      browser door; loadtest run --help lists the flags
+      browser door; several addresses (one class served at each) share the
+      students round-robin, the instructor at the first --addr, and each
+      has figures of its own beside the totals; --floor is always one
+      server on one address; loadtest run --help lists the flags
   loadtest floor [--listen 127.0.0.1:0] [--payload 1200] [--for 10m]
       the floor: the same bytes to every session on each instructor key`
 
@@ -109,11 +133,11 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	// of its own, beside the run's progress.
 	stderr = &syncWriter{w: stderr}
 	fs := newFlagSet("run", stderr)
-	addr := fs.String("addr", "127.0.0.1:2222", "the server's SSH address, the instructor's whatever the door (loopback or the project's test hosts only)")
+	addr := fs.String("addr", "127.0.0.1:2222", "the server's SSH address, the instructor's whatever the door; several, comma-separated (one class at each), share the SSH students round-robin, the instructor at the first (loopback or the project's test hosts only)")
 	door := fs.String("door", doorSSH, "how the students connect: ssh, or web (the browser door's WebSocket at --web)")
-	webAddr := fs.String("web", "", "the browser door's WebSocket, ws://HOST:PORT/ws, for --door web (loopback or the project's test hosts only)")
+	webAddr := fs.String("web", "", "the browser door's WebSocket, ws://HOST:PORT/ws, for --door web; several, comma-separated, share the students round-robin (loopback or the project's test hosts only)")
 	token := fs.String("token", "", "instructor token (the server logs token=… at start)")
-	pid := fs.Int("pid", 0, "the server's process ID, for its CPU and memory from /proc")
+	pid := fs.Int("pid", 0, "the server's process ID, for its CPU and memory from /proc (with several servers, one of them: the per-student figures still divide by every student)")
 	students := fs.Int("students", 100, "students to connect")
 	steps := fs.Int("steps", 20, "slider steps to time")
 	pace := fs.Duration("pace", 400*time.Millisecond, "time between steps; 0 is lockstep (the next once every student shows this one)")
@@ -126,7 +150,7 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Duration("quiet", 1500*time.Millisecond, "no output for this long means the class has settled after joining")
 	chapter := fs.String("chapter", "4", "the chapter the instructor opens")
 	label := fs.String("control", "Params N", "the label of the slider the instructor moves")
-	withFloor := fs.Bool("floor", false, "then measure the floor the same way and compare")
+	withFloor := fs.Bool("floor", false, "then measure the floor the same way and compare (one server on one address, however many --addr or --web)")
 	payload := fs.Int("payload", 0, "the floor's bytes per step (default: the server's bytes per student per step in this run)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	if err := fs.Parse(args); err != nil {
@@ -135,11 +159,13 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	opt := options{students: *students, steps: *steps, pace: *pace, timeout: *timeout, idle: *idle, quiet: *quiet,
 		chapter: *chapter, label: *label, connectConc: *connectConc}
 	var err error
-	var webURL string
+	var addrs, webURLs []string
 	if opt.sizes, err = parseSizes(*sizes); err == nil {
 		if opt.connectRate, err = parseRate(*connectRate); err == nil {
-			if opt.verify, err = parseVerify(*verify); err == nil && *door == doorWeb && *webAddr != "" {
-				webURL, err = parseWebURL(*webAddr)
+			if opt.verify, err = parseVerify(*verify); err == nil {
+				if addrs, err = parseList("--addr", *addr, parseSSHAddr); err == nil && *door == doorWeb && *webAddr != "" {
+					webURLs, err = parseList("--web", *webAddr, parseWebURL)
+				}
 			}
 		}
 	}
@@ -153,6 +179,8 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 		err = errors.New("--door web needs --web ws://HOST:PORT/ws, the browser door's WebSocket")
 	case *door == doorSSH && *webAddr != "":
 		err = errors.New("--web is the students' door with --door web; add --door web, or leave --web out")
+	case *door == doorWeb && len(addrs) > 1:
+		err = errors.New("--door web: the students go to the --web addresses and --addr is only the instructor's; give --addr one address")
 	case *token == "":
 		err = errors.New("--token is required (the server logs token=… at start)")
 	case opt.students < 1 || opt.steps < 1 || opt.connectConc < 1:
@@ -173,9 +201,9 @@ func runClass(args []string, stdout, stderr io.Writer) int {
 	for _, s := range opt.sizes {
 		rep.Config.Sizes = append(rep.Config.Sizes, s.String())
 	}
-	tg := target{name: "server", addr: *addr, token: *token, pid: *pid}
+	tg := target{name: "server", addr: addrs[0], students: addrs, token: *token, pid: *pid}
 	if *door == doorWeb {
-		tg.web = newWebDoor(webURL, opt.timeout)
+		tg.students, tg.web = webURLs, newWebDoor(opt.timeout)
 	}
 	rep.Server, err = measure(ctx, opt, tg, stderr)
 	if err != nil {
@@ -228,7 +256,8 @@ func measureFloor(ctx context.Context, opt options, server *result, payload int,
 		return nil, err
 	}
 	defer fc.stop()
-	res, err := measure(ctx, opt, target{name: "floor", addr: fc.addr, token: "floor", pid: fc.cmd.Process.Pid}, stderr)
+	res, err := measure(ctx, opt, target{name: "floor", addr: fc.addr, students: []string{fc.addr}, token: "floor",
+		pid: fc.cmd.Process.Pid}, stderr)
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
@@ -274,6 +303,31 @@ func parseRate(s string) (float64, error) {
 		return n / 60, nil
 	}
 	return 0, fmt.Errorf("--connect-rate: unit %q: use /s or /m", unit)
+}
+
+// parseList reads flag's comma-separated list of addresses, each checked
+// by one, none twice: each address has figures of its own.
+func parseList(flag, s string, one func(string) (string, error)) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		a, err := one(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(out, a) {
+			return nil, fmt.Errorf("%s: %s is given twice", flag, a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// parseSSHAddr checks one --addr: HOST:PORT.
+func parseSSHAddr(s string) (string, error) {
+	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+		return "", fmt.Errorf("--addr: %q is not HOST:PORT", s)
+	}
+	return s, nil
 }
 
 // parseVerify reads a count or "all" (-1).

@@ -43,14 +43,33 @@ type verification struct {
 	First      string `json:"first_mismatch,omitempty"`
 }
 
+// addrResult is one address's share of a measurement: the students sent
+// there and what they saw of the instructor's steps (taken wherever the
+// instructor is).
+type addrResult struct {
+	Addr             string    `json:"addr"`
+	Students         int       `json:"students"`
+	Joined           int       `json:"joined"`
+	JoinFailures     int       `json:"join_failures"`
+	Samples          int       `json:"samples"` // its students × steps
+	Shown            int       `json:"shown"`
+	Misses           int       `json:"misses"`
+	MissesSuperseded int       `json:"misses_superseded"`
+	MissesTimedOut   int       `json:"misses_timed_out"`
+	Latency          quantiles `json:"latency"` // key press to each of its students' screens
+}
+
 // result is every figure of one measurement. Figures read from /proc are
 // nil without the process's ID.
 type result struct {
 	Target string `json:"target"`
 	Door   string `json:"door"` // how the students connected: "ssh" or "web"
-	Addr   string `json:"addr"` // SSH: the instructor's, and the students' by SSH
-	Web    string `json:"web,omitempty"`
-	PID    int    `json:"pid,omitempty"`
+	// Addr is the SSH addresses, comma-separated: the instructor's (the
+	// first), and the students' by SSH; Web the students' WebSockets when
+	// they come by web.
+	Addr string `json:"addr"`
+	Web  string `json:"web,omitempty"`
+	PID  int    `json:"pid,omitempty"`
 
 	Students       int       `json:"students"`
 	Joined         int       `json:"joined"`
@@ -71,6 +90,7 @@ type result struct {
 	Latency          quantiles            `json:"latency"`      // key press to each student's screen
 	LastStudent      quantiles            `json:"last_student"` // per step, to the slowest student's screen
 	BySize           map[string]quantiles `json:"latency_by_size"`
+	ByAddr           []addrResult         `json:"by_addr"` // the students' addresses in the order given, one or more
 
 	BytesPerStudentPerStep       float64 `json:"bytes_per_student_per_step"`
 	FramesPerStudentPerStep      float64 `json:"frames_per_student_per_step"` // synchronized updates
@@ -187,8 +207,12 @@ func (rep *report) writeJSON(w io.Writer) error {
 // writeTable prints the report for a person.
 func (rep *report) writeTable(w io.Writer) error {
 	c := rep.Config
-	fmt.Fprintf(w, "%d students by %s (%s), %d steps of %q in chapter %s, pace %s\n\n",
-		c.Students, c.Door, strings.Join(c.Sizes, ", "), c.Steps, c.Control, c.Chapter, c.Pace)
+	spread := ""
+	if n := len(rep.Server.ByAddr); n > 1 {
+		spread = fmt.Sprintf(" round-robin at %d addresses", n)
+	}
+	fmt.Fprintf(w, "%d students by %s%s (%s), %d steps of %q in chapter %s, pace %s\n\n",
+		c.Students, c.Door, spread, strings.Join(c.Sizes, ", "), c.Steps, c.Control, c.Chapter, c.Pace)
 	var rows [][]string
 	cols := []*result{rep.Server}
 	if rep.Floor != nil {
@@ -216,10 +240,7 @@ func (rep *report) writeTable(w io.Writer) error {
 	row("join p50 / p99", texts(func(r *result) string { return fmt.Sprintf("%.0f / %.0f ms", r.Join.P50, r.Join.P99) })...)
 	row("steps a second", texts(func(r *result) string { return fmt.Sprintf("%.2f", r.StepsPerSecond) })...)
 	row("misses", texts(func(r *result) string {
-		if r.Misses == 0 {
-			return fmt.Sprintf("0 of %d", r.Samples)
-		}
-		return fmt.Sprintf("%d of %d (%d superseded, %d timed out)", r.Misses, r.Samples, r.MissesSuperseded, r.MissesTimedOut)
+		return missText(r.Misses, r.Samples, r.MissesSuperseded, r.MissesTimedOut)
 	})...)
 	for _, f := range figures() {
 		var cells []string
@@ -252,6 +273,32 @@ func (rep *report) writeTable(w io.Writer) error {
 			return fmt.Sprintf("%.1f / %.1f ms", q.P50, q.P99)
 		})...)
 	}
+	// Each address's share, when the students were spread over several:
+	// the server's addresses, so the floor's cells stay empty.
+	if len(rep.Server.ByAddr) > 1 {
+		for _, a := range rep.Server.ByAddr {
+			at := func(f func(a addrResult) string) func(r *result) string {
+				return func(r *result) string {
+					if i := slices.IndexFunc(r.ByAddr, func(b addrResult) bool { return b.Addr == a.Addr }); i >= 0 {
+						return f(r.ByAddr[i])
+					}
+					return "—"
+				}
+			}
+			row("students joined at "+a.Addr, texts(at(func(a addrResult) string {
+				return fmt.Sprintf("%d/%d", a.Joined, a.Students)
+			}))...)
+			row("latency p50 / p99 at "+a.Addr, texts(at(func(a addrResult) string {
+				if a.Latency.N == 0 {
+					return "—"
+				}
+				return fmt.Sprintf("%.1f / %.1f ms", a.Latency.P50, a.Latency.P99)
+			}))...)
+			row("misses at "+a.Addr, texts(at(func(a addrResult) string {
+				return missText(a.Misses, a.Samples, a.MissesSuperseded, a.MissesTimedOut)
+			}))...)
+		}
+	}
 	row("x/vt cross-check", texts(func(r *result) string {
 		return fmt.Sprintf("%d clients, %d screens, %d mismatched", r.Verify.Clients, r.Verify.Screens, r.Verify.Mismatches)
 	})...)
@@ -267,6 +314,14 @@ func (rep *report) writeTable(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// missText is a count of misses out of the samples, and why, for the table.
+func missText(misses, samples, superseded, timedOut int) string {
+	if misses == 0 {
+		return fmt.Sprintf("0 of %d", samples)
+	}
+	return fmt.Sprintf("%d of %d (%d superseded, %d timed out)", misses, samples, superseded, timedOut)
 }
 
 // writeColumns prints rows as a table: the first column left-aligned, the

@@ -31,22 +31,22 @@ type webHello struct {
 	Rows int    `json:"rows"`
 }
 
-// webDoor is the browser door's WebSocket as the class's students reach it.
+// webDoor is how the class's students reach the browser door's WebSockets,
+// each at the address its dialOptions give (already checked by
+// parseWebURL).
 type webDoor struct {
-	url    string
 	client *http.Client
 }
 
-// newWebDoor is the door at rawURL (already checked by parseWebURL). Its
-// HTTP client goes straight to that address: no proxy from the
-// environment, no redirect followed.
-func newWebDoor(rawURL string, timeout time.Duration) *webDoor {
+// newWebDoor is the door. Its HTTP client goes straight to the address it
+// is given: no proxy from the environment, no redirect followed.
+func newWebDoor(timeout time.Duration) *webDoor {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
 		TLSHandshakeTimeout: timeout,
 	}
-	return &webDoor{url: rawURL, client: &http.Client{
+	return &webDoor{client: &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 			return fmt.Errorf("redirected to %s: the tool only connects to the address it is given", req.URL)
@@ -82,12 +82,12 @@ func newWebKey() (string, error) {
 func dialWeb(ctx context.Context, o dialOptions) (*term, error) {
 	hctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	conn, resp, err := websocket.Dial(hctx, o.web.url, &websocket.DialOptions{HTTPClient: o.web.client})
+	conn, resp, err := websocket.Dial(hctx, o.addr, &websocket.DialOptions{HTTPClient: o.web.client})
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("dial %s as %s: %s: %w", o.web.url, o.user, resp.Status, err)
+			return nil, fmt.Errorf("dial %s as %s: %s: %w", o.addr, o.user, resp.Status, err)
 		}
-		return nil, fmt.Errorf("dial %s as %s: %w", o.web.url, o.user, err)
+		return nil, fmt.Errorf("dial %s as %s: %w", o.addr, o.user, err)
 	}
 	// The reads stream through a fixed buffer, so a message of any length
 	// costs no more memory than a short one.
