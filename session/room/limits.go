@@ -41,3 +41,8 @@ func (b *bucket) take(now time.Time) bool {
 	b.tokens--
 	return true
 }
+
+// SendTimeout is how long an action waits for the class's order to take
+// it and apply it (with several servers: for NATS) before the member is
+// told to try again.
+const SendTimeout = 5 * time.Second

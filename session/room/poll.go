@@ -153,118 +153,132 @@ func (p *pollRecord) view(instructor bool) *PollView {
 // before brings back its answers; opening another closes the current one
 // (its results are kept).
 func (s *Seat) OpenPoll(spec PollSpec) error {
-	return s.instructor(func(r *Room) error {
-		if _, ok := r.cfg.Validate(spec.Chapter, "", ""); !ok || spec.ID == "" {
-			return ErrUnknown
-		}
-		if !r.choicesOK(spec) {
-			return ErrBadAnswer
-		}
-		if r.poll != nil {
-			r.poll.open = false
-		}
-		rec := r.polls[spec.key()]
-		reset := ""
-		if rec != nil && !sameQuestion(rec.spec, spec) {
-			reset = spec.key()
-		}
-		if rec == nil || reset != "" {
-			// A new question, or the same one asked about other values
-			// (another truth): answers to the old one do not carry over.
-			rec = newPollRecord(spec, nil)
-			r.polls[spec.key()] = rec
-			for _, m := range r.members {
-				if _, ok := m.answers[spec.key()]; ok {
-					answers := maps.Clone(m.answers)
-					delete(answers, spec.key())
-					m.answers = answers
-				}
-			}
-		}
-		// Reopening a question asked before keeps its answers, and if they
-		// were revealed they stay revealed and final.
-		rec.spec = spec
-		rec.spec.Choices = slices.Clone(spec.Choices)
-		if len(rec.counts) != len(spec.Choices) {
-			rec = newPollRecord(rec.spec, rec.answers)
-			r.polls[spec.key()] = rec
-		}
-		rec.open = true
-		r.poll = rec
-		r.lastPoll[spec.Chapter] = spec.ID
-		r.changed(event{kind: "poll.open", actor: s.m, data: map[string]any{"poll": spec.key()}, reset: reset})
-		return nil
-	})
+	spec.Choices = slices.Clone(spec.Choices)
+	_, err := s.act(op{Kind: kindPollOpen, Poll: &spec})
+	return err
 }
 
 // RevealPoll shows the open poll's distribution and truth to everyone.
 func (s *Seat) RevealPoll() error {
-	return s.instructor(func(r *Room) error {
-		if r.poll == nil {
-			return ErrNoPoll
-		}
-		r.poll.revealed = true
-		r.changed(event{kind: "poll.reveal", actor: s.m, data: map[string]any{"poll": r.poll.spec.key()}})
-		return nil
-	})
+	_, err := s.act(op{Kind: kindPollReveal})
+	return err
 }
 
 // ClosePoll takes the poll off everyone's screen, keeping its answers.
 func (s *Seat) ClosePoll() error {
-	return s.instructor(func(r *Room) error {
-		if r.poll == nil {
-			return ErrNoPoll
-		}
-		key := r.poll.spec.key()
-		r.poll.open = false
-		r.poll = nil
-		r.changed(event{kind: "poll.close", actor: s.m, data: map[string]any{"poll": key}})
-		return nil
-	})
+	_, err := s.act(op{Kind: kindPollClose})
+	return err
 }
 
 // Answer records the seat's answer to the open poll. Answering again before
 // the reveal replaces the earlier answer; after the reveal answers are
 // final.
 func (s *Seat) Answer(a Answer) error {
-	return s.do(func(r *Room) error {
-		p := r.poll
-		if p == nil || !p.open {
-			return ErrNoPoll
+	_, err := s.act(op{Kind: kindAnswer, Answer: &a})
+	return err
+}
+
+func (r *Room) openPoll(o *op, m *member, commit bool) error {
+	if o.Poll == nil {
+		return ErrUnknown
+	}
+	spec := *o.Poll
+	if _, ok := r.cfg.Validate(spec.Chapter, "", ""); !ok || spec.ID == "" {
+		return ErrUnknown
+	}
+	if !r.choicesOK(spec) {
+		return ErrBadAnswer
+	}
+	if !commit {
+		return nil
+	}
+	if r.poll != nil {
+		r.poll.open = false
+	}
+	rec := r.polls[spec.key()]
+	reset := ""
+	if rec != nil && !sameQuestion(rec.spec, spec) {
+		reset = spec.key()
+	}
+	if rec == nil || reset != "" {
+		// A new question, or the same one asked about other values
+		// (another truth): answers to the old one do not carry over.
+		rec = newPollRecord(spec, nil)
+		r.polls[spec.key()] = rec
+		for _, m := range r.members {
+			if _, ok := m.answers[spec.key()]; ok {
+				answers := maps.Clone(m.answers)
+				delete(answers, spec.key())
+				m.answers = answers
+			}
 		}
-		if p.revealed {
+	}
+	// Reopening a question asked before keeps its answers, and if they
+	// were revealed they stay revealed and final.
+	rec.spec = spec
+	rec.spec.Choices = slices.Clone(spec.Choices)
+	if len(rec.counts) != len(spec.Choices) {
+		rec = newPollRecord(rec.spec, rec.answers)
+		r.polls[spec.key()] = rec
+	}
+	rec.open = true
+	r.poll = rec
+	r.lastPoll[spec.Chapter] = spec.ID
+	r.changed(event{kind: "poll.open", actor: m, data: map[string]any{"poll": spec.key()}, reset: reset})
+	return nil
+}
+
+// endPoll reveals (kind poll.reveal) or closes the open poll. Callers hold
+// r.mu and have checked there is one.
+func (r *Room) endPoll(kind string, m *member) {
+	key := r.poll.spec.key()
+	if kind == kindPollReveal {
+		r.poll.revealed = true
+	} else {
+		r.poll.open = false
+		r.poll = nil
+	}
+	r.changed(event{kind: kind, actor: m, data: map[string]any{"poll": key}})
+}
+
+func (r *Room) answer(o *op, m *member, commit bool) error {
+	p := r.poll
+	if p == nil || !p.open {
+		return ErrNoPoll
+	}
+	if p.revealed || o.Answer == nil {
+		return ErrBadAnswer
+	}
+	a := *o.Answer
+	switch p.spec.Kind {
+	case MultipleChoice:
+		if a.Choice < 0 || a.Choice >= len(p.spec.Choices) {
 			return ErrBadAnswer
 		}
-		switch p.spec.Kind {
-		case MultipleChoice:
-			if a.Choice < 0 || a.Choice >= len(p.spec.Choices) {
-				return ErrBadAnswer
-			}
-			a.Number = 0
-		case Estimate:
-			if math.IsNaN(a.Number) || math.IsInf(a.Number, 0) || math.Abs(a.Number) > 1e40 {
-				return ErrBadAnswer
-			}
-			if !p.spec.InRange(a.Number) {
-				return ErrOutOfRange
-			}
-			a.Choice = 0
+		a.Number = 0
+	case Estimate:
+		if math.IsNaN(a.Number) || math.IsInf(a.Number, 0) || math.Abs(a.Number) > 1e40 {
+			return ErrBadAnswer
 		}
-		if prev, ok := p.answers[s.m.id]; ok && prev == a {
-			return nil
+		if !p.spec.InRange(a.Number) {
+			return ErrOutOfRange
 		}
-		if err := s.spend(r); err != nil {
-			return err
-		}
-		p.set(s.m.id, a)
-		// Copy on write: snapshots already published hold the old map.
-		answers := maps.Clone(s.m.answers)
-		answers[p.spec.key()] = a
-		s.m.answers = answers
-		r.quiet(event{kind: "answer", actor: s.m, data: map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number},
-			touched: []*member{s.m}, answer: &SavedAnswer{Poll: p.spec.key(), Member: s.m.id, Answer: a}})
+		a.Choice = 0
+	}
+	if prev, ok := p.answers[m.id]; ok && prev == a {
+		return errSame
+	}
+	if !commit {
 		return nil
-	})
+	}
+	p.set(m.id, a)
+	// Copy on write: snapshots already published hold the old map.
+	answers := maps.Clone(m.answers)
+	answers[p.spec.key()] = a
+	m.answers = answers
+	r.quiet(event{kind: "answer", actor: m, data: map[string]any{"poll": p.spec.key(), "choice": a.Choice, "number": a.Number},
+		touched: []*member{m}, answer: &SavedAnswer{Poll: p.spec.key(), Member: m.id, Answer: a}})
+	return nil
 }
 
 // choicesOK reports a poll the room can hold: an estimate, or two choices

@@ -83,6 +83,12 @@ type Config struct {
 	// MaxChoices bounds a poll's choices (the chapters' lessons.MaxChoices,
 	// a digit each); 0 leaves them unbounded, for tests.
 	MaxChoices int
+	// Transport shares the class with other servers; nil keeps it in this
+	// process (the default: operations are applied as they are made).
+	Transport Transport
+	// Server names this server among those sharing the class, the same
+	// across its restarts ("" when it is alone).
+	Server string
 }
 
 // Room is one class.
@@ -123,6 +129,24 @@ type Room struct {
 	// alert is a warning for the instructors' screens ("" for none), such
 	// as the class not being saved.
 	alert string
+
+	// tr orders operations; shared is set when other servers hold the
+	// class too. applied is the last operation applied (its place in the
+	// transport's order), sent counts this server's operations, boot tells
+	// this start's apart from an earlier one's, and pending are the
+	// sessions waiting for their own operations to come back.
+	tr      Transport
+	shared  bool
+	applied uint64
+	sent    uint64
+	boot    string
+	pending map[string]*waiter
+	// teachers are the connected instructors, on any server.
+	teachers map[*member]struct{}
+	// touched are this server's members who pressed a key since the last
+	// Refresh, and when (with several servers only: alone, Touch marks
+	// them at once).
+	touched map[*member]time.Time
 }
 
 // New makes an empty room.
@@ -133,7 +157,7 @@ func New(cfg Config) *Room {
 	if cfg.Validate == nil {
 		cfg.Validate = func(_, _, v string) (string, bool) { return v, true }
 	}
-	return &Room{
+	r := &Room{
 		cfg:      cfg,
 		chapter:  cfg.FirstChapter,
 		values:   map[string]map[string]string{},
@@ -146,7 +170,17 @@ func New(cfg Config) *Room {
 		banned:   map[string]bool{},
 		names:    map[string]*member{},
 		moved:    map[*member]struct{}{},
+		tr:       cfg.Transport,
+		shared:   cfg.Transport != nil,
+		boot:     strconv.FormatInt(cfg.Now().UnixNano(), 36),
+		pending:  map[string]*waiter{},
+		teachers: map[*member]struct{}{},
+		touched:  map[*member]time.Time{},
 	}
+	if r.tr == nil {
+		r.tr = &inProcess{room: r}
+	}
+	return r
 }
 
 type member struct {
@@ -166,8 +200,11 @@ type member struct {
 	contrib map[string]string
 	// samples counts the member's pooled draws per chapter.
 	samples map[string]int
-	// seats are the member's live sessions.
+	// seats are the member's live sessions on this server; at counts their
+	// sessions on every server, by server, so a server that restarts can
+	// end the ones it lost.
 	seats []*Seat
+	at    map[string]int
 	// keyless marks a member who can never be recognised again once they
 	// leave (no key): never journaled, dropped on leaving.
 	keyless bool
@@ -188,35 +225,65 @@ type Position struct {
 // gets back their name, answers and position.
 func (r *Room) Join(id Identity) (*Seat, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.banned[id.ID] {
+	banned := r.banned[id.ID]
+	r.mu.Unlock()
+	if banned {
 		return nil, ErrBanned
 	}
-	now := r.cfg.Now()
-	m := r.members[id.ID]
+	s := &Seat{room: r, role: id.Role, ready: make(chan struct{}, 1)}
+	o := op{Kind: kindJoin, Member: id.ID, Role: id.Role, At: r.cfg.Now(), Keyless: id.Keyless, Addr: id.Addr}
+	if _, ordered, err := r.send(o, s); err != nil {
+		if ordered && errors.Is(err, ErrUnreachable) {
+			// The join will yet be applied, seatless: its leave keeps the
+			// class's count of who is here right.
+			o.ID = ""
+			o.Kind = kindLeave
+			r.post(o)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// join applies a join, seating seat if the session is on this server.
+// Callers hold r.mu.
+func (r *Room) join(o *op, seat *Seat) error {
+	if r.banned[o.Member] {
+		return ErrBanned
+	}
+	m := r.members[o.Member]
 	var forget []string
 	if m == nil {
 		forget = r.makeRoom()
-		m = &member{id: id.ID, role: id.Role, joined: now, answers: map[string]Answer{},
-			pos: Position{Following: true}, keyless: id.Keyless}
-		r.members[id.ID] = m
+		m = &member{id: o.Member, role: o.Role, joined: o.At, answers: map[string]Answer{},
+			pos: Position{Following: true}, keyless: o.Keyless}
+		r.members[o.Member] = m
 	}
-	m.role = id.Role
+	m.role = o.Role
 	m.kicked = false
 	if m.sessions == 0 {
 		r.connected++
 	}
 	m.sessions++
-	m.active = now
-	m.addr = id.Addr
-	s := &Seat{room: r, m: m, role: id.Role, ready: make(chan struct{}, 1)}
-	r.seats[s] = struct{}{}
-	m.seats = append(m.seats, s)
-	if s.role == Instructor {
-		r.staff[s] = struct{}{}
+	if m.at == nil {
+		m.at = map[string]int{}
+	}
+	m.at[o.Server]++
+	r.present(m)
+	if o.At.After(m.active) {
+		m.active = o.At
+	}
+	m.addr = o.Addr
+	if seat != nil {
+		seat.m = m
+		r.seats[seat] = struct{}{}
+		m.seats = append(m.seats, seat)
+		if seat.role == Instructor {
+			r.staff[seat] = struct{}{}
+		}
 	}
 	r.quiet(event{kind: "join", actor: m, touched: []*member{m}, forget: forget})
-	return s, nil
+	return nil
 }
 
 // makeRoom forgets the member away the longest when the roster is full, so
@@ -228,7 +295,8 @@ func (r *Room) makeRoom() []string {
 	}
 	var oldest *member
 	for _, m := range r.members {
-		if m.sessions == 0 && m.role == Student && (oldest == nil || m.active.Before(oldest.active)) {
+		if m.sessions == 0 && m.role == Student && (oldest == nil || m.active.Before(oldest.active) ||
+			m.active.Equal(oldest.active) && m.id < oldest.id) {
 			oldest = m
 		}
 	}
@@ -247,6 +315,8 @@ func (r *Room) makeRoom() []string {
 func (r *Room) drop(m *member) {
 	delete(r.members, m.id)
 	delete(r.moved, m)
+	delete(r.touched, m)
+	delete(r.teachers, m)
 	if k := nameKey(m.name); r.names[k] == m {
 		delete(r.names, k)
 	}
@@ -291,16 +361,25 @@ func (r *Room) quiet(e event) {
 // Refresh saves the positions that moved and publishes what quiet events
 // changed since the last full publish: to every seat if the class's counts
 // moved, to the instructors if only positions did. The server calls it
-// about once a second.
+// about once a second. With several servers, the moves and key presses of
+// this server's members go to the others as one operation.
 func (r *Room) Refresh() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.saveMoved()
+	var moves []move
+	if r.shared {
+		moves = r.takeMoves()
+	} else {
+		r.saveMoved()
+	}
 	switch {
 	case r.dirty:
 		r.publish(nil)
 	case r.staffDirty:
 		r.publish([]*member{})
+	}
+	r.mu.Unlock()
+	if len(moves) > 0 {
+		r.post(op{Kind: kindMoves, Moves: moves})
 	}
 }
 
@@ -364,7 +443,7 @@ func (r *Room) class(instructor bool) *Class {
 	for ch, t := range r.tallies {
 		c.Tallies[ch] = maps.Clone(t)
 	}
-	c.Instructor, c.Teaching = r.leadName(), len(r.staff) > 0
+	c.Instructor, c.Teaching = r.leadName(), len(r.teachers) > 0
 	if r.poll != nil {
 		c.Poll = r.poll.view(instructor)
 	}
@@ -380,8 +459,8 @@ func (r *Room) class(instructor bool) *Class {
 // may have two). Callers hold r.mu.
 func (r *Room) leadName() string {
 	var lead *member
-	for s := range r.staff {
-		if m := s.m; lead == nil || m.joined.Before(lead.joined) || m.joined.Equal(lead.joined) && m.id < lead.id {
+	for m := range r.teachers {
+		if lead == nil || m.joined.Before(lead.joined) || m.joined.Equal(lead.joined) && m.id < lead.id {
 			lead = m
 		}
 	}
