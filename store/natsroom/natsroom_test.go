@@ -1,0 +1,213 @@
+package natsroom
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/expedition-llm/expedition/internal/natstest"
+	"github.com/expedition-llm/expedition/session/room"
+)
+
+// node is one server's room on the class's NATS.
+type node struct {
+	t    *testing.T
+	tr   *Transport
+	room *room.Room
+}
+
+func open(t *testing.T, url, server string) *node {
+	t.Helper()
+	tr, err := Dial(Config{URL: url, Room: "test", Server: server})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	r := room.New(room.Config{FirstChapter: "tokens", Transport: tr, Server: server})
+	if err := tr.Start(r); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	n := &node{t: t, tr: tr, room: r}
+	t.Cleanup(func() { n.close() })
+	return n
+}
+
+func (n *node) close() {
+	if n.tr != nil {
+		n.tr.Close(time.Second)
+		n.tr = nil
+	}
+}
+
+// converge waits until every node has applied the same operations and
+// holds the same room.
+func converge(t *testing.T, nodes ...*node) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var imgs [][]byte
+		for _, n := range nodes {
+			_, img, err := n.room.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			imgs = append(imgs, img)
+		}
+		same := true
+		for _, img := range imgs[1:] {
+			same = same && bytes.Equal(img, imgs[0])
+		}
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rooms differ after 20 s:\n%s\n%s", imgs[0], imgs[1])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func join(t *testing.T, r *room.Room, id string, role room.Role) *room.Seat {
+	t.Helper()
+	s, err := r.Join(room.Identity{ID: id, Role: role})
+	if err != nil {
+		t.Fatalf("join %s: %v", id, err)
+	}
+	return s
+}
+
+func TestTwoServersHoldOneClass(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := open(t, ns.URL(), "a"), open(t, ns.URL(), "b")
+	in := join(t, a.room, "teacher", room.Instructor)
+	s1 := join(t, a.room, "key:1", room.Student)
+	s2 := join(t, b.room, "key:2", room.Student)
+	if _, err := s2.SetName("Grace"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.SetChapter("scaling"); err != room.ErrNotInstructor {
+		t.Fatalf("a student's chapter change on B: %v", err)
+	}
+	if err := in.OpenPoll(room.PollSpec{Chapter: "tokens", ID: "q", Choices: []string{"a", "b", "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, a, b)
+	if err := s1.Answer(room.Answer{Choice: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Answer(room.Answer{Choice: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// Grace answers again through A (another session of the same member):
+	// her answer is replaced, not counted twice.
+	s2a := join(t, a.room, "key:2", room.Student)
+	if err := s2a.Answer(room.Answer{Choice: 0}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, a, b)
+	p := in.Latest().Class.Poll
+	if p == nil || p.Answered != 2 || fmt.Sprint(p.Counts) != "[1 1 0]" {
+		t.Fatalf("poll on A: %+v, want 2 answered, counts [1 1 0]", p)
+	}
+	if c := s2.Latest().Class; c.Connected != 3 {
+		t.Errorf("B sees %d connected, want 3 (teacher, key:1, key:2)", c.Connected)
+	}
+	if name := s2a.Latest().Me.Name; name != "Grace" {
+		t.Errorf("Grace's session on A is called %q", name)
+	}
+}
+
+func TestLateServerLoadsTheImage(t *testing.T) {
+	ns := natstest.Start(t)
+	a := open(t, ns.URL(), "a")
+	in := join(t, a.room, "teacher", room.Instructor)
+	for i := range 20 {
+		s := join(t, a.room, fmt.Sprintf("key:%d", i), room.Student)
+		if _, err := s.SetName(fmt.Sprintf("s%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in.SetChapter("scaling"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.tr.KeepImage(); err != nil {
+		t.Fatal(err)
+	}
+	kept := a.room.Applied()
+	if err := in.SetValues("scaling", map[string]string{"n": "7"}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, ns.URL(), "b")
+	converge(t, a, b)
+	var head imageHead
+	e, err := a.tr.kv.Get(t.Context(), headKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(e.Value(), &head); err != nil || head.Seq != kept {
+		t.Fatalf("bucket's image at %d (%v), want %d", head.Seq, err, kept)
+	}
+	s := join(t, b.room, "key:late", room.Student)
+	if c := s.Latest().Class; c.Chapter != "scaling" || c.Values["scaling"]["n"] != "7" || c.Connected != 22 {
+		t.Fatalf("late server's student sees %+v", c)
+	}
+}
+
+func TestRestartedServerEndsItsLostSessions(t *testing.T) {
+	ns := natstest.Start(t)
+	a := open(t, ns.URL(), "a")
+	b := open(t, ns.URL(), "b")
+	in := join(t, a.room, "teacher", room.Instructor)
+	join(t, b.room, "key:1", room.Student)
+	h := join(t, b.room, "key:2", room.Student)
+	if err := h.RaiseHand(true); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, a, b)
+	// B dies without its sessions leaving, and starts again.
+	b.tr.cons.Stop()
+	b.tr.nc.Close()
+	b.tr = nil
+	b2 := open(t, ns.URL(), "b")
+	converge(t, a, b2)
+	a.room.Refresh()
+	c := in.Latest().Class
+	if c.Connected != 1 || c.Hands != 0 {
+		t.Fatalf("after B restarted: %d connected, %d hands; want 1 and 0", c.Connected, c.Hands)
+	}
+}
+
+func TestNATSRestartLosesNothingAcknowledged(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := open(t, ns.URL(), "a"), open(t, ns.URL(), "b")
+	in := join(t, a.room, "teacher", room.Instructor)
+	s := join(t, b.room, "key:1", room.Student)
+	if err := in.SetChapter("scaling"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RaiseHand(true); err != nil {
+		t.Fatal(err)
+	}
+	ns.Restart()
+	// After the restart both servers reconnect on their own; the next
+	// change reaches both, and what was acknowledged before is there.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := in.SetValues("scaling", map[string]string{"n": "3"})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no action taken 20 s after NATS restarted: %v", err)
+		}
+	}
+	converge(t, a, b)
+	c := s.Latest().Class
+	if c.Chapter != "scaling" || c.Values["scaling"]["n"] != "3" || !s.Latest().Me.Hand {
+		t.Fatalf("after NATS restarted B's student sees chapter %q values %v hand %v", c.Chapter, c.Values, s.Latest().Me.Hand)
+	}
+	// A server starting now replays the whole record from NATS's disk.
+	late := open(t, ns.URL(), "c")
+	converge(t, a, b, late)
+}
