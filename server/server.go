@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +34,7 @@ import (
 	"github.com/expedition-llm/expedition/session"
 	"github.com/expedition-llm/expedition/session/room"
 	"github.com/expedition-llm/expedition/store"
+	"github.com/expedition-llm/expedition/store/natsroom"
 )
 
 // Defaults for Config fields left zero.
@@ -51,6 +54,11 @@ const (
 	// DefaultConnRate is the sustained sessions per second per address once
 	// the burst is spent.
 	DefaultConnRate = 5
+	// DefaultRoom names the class on NATS when --room is not given.
+	DefaultRoom = "class"
+	// natsGrace is how long a stopping server keeps trying to tell NATS
+	// of the sessions that just ended.
+	natsGrace = 2 * time.Second
 	// HandshakeTimeout bounds a connection that never finishes the SSH
 	// handshake (a port scanner, a stuck client).
 	HandshakeTimeout = 30 * time.Second
@@ -102,6 +110,11 @@ type Config struct {
 	// web door accepts WebSockets from: the public address of a reverse
 	// proxy in front of it, e.g. "https://class.example.org".
 	WebOrigins []string
+	// NATS, when set, is the NATS server (nats://host:4222) through which
+	// this server and others holding the same Room are one class.
+	NATS string
+	// Room names the class on NATS (DefaultRoom when empty).
+	Room string
 }
 
 func (c Config) withDefaults() Config {
@@ -123,6 +136,9 @@ func (c Config) withDefaults() Config {
 	if c.ConnRate <= 0 {
 		c.ConnRate = DefaultConnRate
 	}
+	if c.Room == "" {
+		c.Room = DefaultRoom
+	}
 	return c
 }
 
@@ -136,6 +152,7 @@ type Server struct {
 	auth    *auth
 	room    *room.Room
 	store   *store.Store
+	nats    *natsroom.Transport // nil when the class is this server's alone
 	renders *session.Renders
 	themes  *ui.Themes // the two themes every session points at
 
@@ -189,6 +206,17 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
+	rc := room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}
+	var shared *natsroom.Transport
+	if cfg.NATS != "" {
+		rc.Server = serverName(cfg.DataDir)
+		shared, err = natsroom.Dial(natsroom.Config{URL: cfg.NATS, Room: cfg.Room, Server: rc.Server, Logger: logger})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("new server: %w", err)
+		}
+		rc.Transport = shared
+	}
 	s := &Server{
 		cfg:       cfg,
 		log:       logger,
@@ -196,13 +224,14 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		hostKey:   key,
 		auth:      a,
 		store:     db,
+		nats:      shared,
 		renders:   session.NewRenders(256),
 		themes:    ui.NewThemes(),
 		gate:      newGate(startupsPerAddr(cfg.ConnBurst)),
 		limiter:   newSessionLimiter(cfg.ConnRate, cfg.ConnBurst),
 		refusals:  refused,
 		stop:      make(chan struct{}),
-		room:      room.New(room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}),
+		room:      room.New(rc),
 		sessions:  map[*liveSession]struct{}{},
 		webConns:  map[*websocket.Conn]struct{}{},
 		webLeft:   make(chan struct{}, 1),
@@ -211,14 +240,9 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if !cfg.DrawAlone {
 		s.frames = frame.NewCache()
 	}
-	saved, members, ok, err := db.Load()
-	if err != nil {
-		db.Close()
+	if err := s.restore(); err != nil {
+		s.closeStores()
 		return nil, fmt.Errorf("new server: %w", err)
-	}
-	if ok {
-		s.room.Restore(saved, members)
-		logger.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
 	db.Watch(s.savingTrouble)
 	srv, err := wish.NewServer(
@@ -252,7 +276,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		),
 	)
 	if err != nil {
-		db.Close()
+		s.closeStores()
 		return nil, fmt.Errorf("build ssh server: %w", err)
 	}
 	s.ssh = srv
@@ -388,10 +412,57 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn("sessions still ending at close", "sessions", left)
 	}
 	s.room.Refresh() // positions waiting for their once-a-second save
+	if s.nats != nil {
+		s.nats.Close(natsGrace)
+	}
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
+}
+
+// restore brings the class back: from NATS when the class is shared (the
+// shared record is the class; this server's database is only its journal),
+// else from this server's database.
+func (s *Server) restore() error {
+	if s.nats != nil {
+		if err := s.nats.Start(s.room); err != nil {
+			return fmt.Errorf("join the class on NATS: %w", err)
+		}
+		s.log.Info("class shared over NATS", "nats", s.cfg.NATS, "room", s.cfg.Room, "server", serverName(s.cfg.DataDir))
+		return nil
+	}
+	saved, members, ok, err := s.store.Load()
+	if err != nil {
+		return err
+	}
+	if ok {
+		s.room.Restore(saved, members)
+		s.log.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
+	}
+	return nil
+}
+
+// closeStores closes what New opened when it cannot finish.
+func (s *Server) closeStores() {
+	if s.nats != nil {
+		s.nats.Close(0)
+	}
+	s.store.Close()
+}
+
+// serverName names this server among those sharing a class, the same
+// across its restarts: its host and its data directory (two servers on one
+// machine have two).
+func serverName(dataDir string) string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return host + ":" + dataDir
 }
 
 // refreshLoop brings head counts and tallies that quiet events changed to

@@ -8,8 +8,8 @@
 // Every serve flag has an EXPEDITION_* environment twin (EXPEDITION_LISTEN,
 // EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS,
 // EXPEDITION_CONN_BURST, EXPEDITION_CONN_RATE, EXPEDITION_INSTRUCTORS,
-// EXPEDITION_NEW_TOKEN); a flag given on the command line wins over the
-// environment.
+// EXPEDITION_NEW_TOKEN, EXPEDITION_NATS, EXPEDITION_ROOM, ...); a flag given
+// on the command line wins over the environment.
 package main
 
 import (
@@ -31,6 +31,7 @@ import (
 	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/server"
 	"github.com/expedition-llm/expedition/session"
+	"github.com/expedition-llm/expedition/store/natsroom"
 )
 
 // shutdownGrace is how long students get to read the shutdown notice before
@@ -129,6 +130,8 @@ func serve(args []string, stderr io.Writer) int {
 		"build each distinct screen once and write the same bytes to every student who sees it; false draws every session alone")
 	web := fs.String("web", server.DefaultWeb, `address to serve the browser door on (a page with a terminal, for students without ssh); "" for none`)
 	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
+	natsURL := fs.String("nats", "", "NATS server with JetStream (nats://host:4222) through which several servers are one class; empty for a class on this server alone")
+	roomName := fs.String("room", server.DefaultRoom, "the class's name on NATS: servers with the same --nats and --room are one class")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	if err := envTwins(fs); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -146,6 +149,12 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--idle-timeout, --max-sessions, --conn-burst and --conn-rate must be positive")
 		return 2
 	}
+	if *natsURL != "" {
+		if err := natsroom.CheckRoom(*roomName); err != nil {
+			fmt.Fprintf(stderr, "--room: %v\n", err)
+			return 2
+		}
+	}
 	if *pprofAddr != "" {
 		if err := serveProfiler(*pprofAddr); err != nil {
 			fmt.Fprintf(stderr, "--pprof: %v\n", err)
@@ -162,7 +171,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
-		WebOrigins: splitList(*webOrigins),
+		WebOrigins: splitList(*webOrigins), NATS: *natsURL, Room: *roomName,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)
