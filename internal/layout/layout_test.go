@@ -42,7 +42,7 @@ func TestImportRules(t *testing.T) {
 		{"lessons", []string{module + "/session", module + "/server", "charm.land/ssh", "charm.land/wish"}},
 		{"lessons/ui", []string{module + "/lessons", module + "/session", module + "/server", "charm.land/ssh"}},
 		{"session", []string{module + "/server", "charm.land/ssh", "charm.land/wish"}},
-		{"session/room", []string{module + "/lessons", module + "/server", "charm.land/", "golang.org/x/crypto/ssh"}},
+		{"session/room", []string{module + "/lessons", module + "/server", module + "/store", "charm.land/", "golang.org/x/crypto/ssh", "github.com/nats-io/"}},
 	}
 	for _, r := range rules {
 		for _, d := range deps(t, r.pkg) {

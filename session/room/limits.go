@@ -16,6 +16,9 @@ const (
 	// MaxRoster is how many members the room remembers; a new member past
 	// it makes the room forget the student away the longest.
 	MaxRoster = 10000
+	// movesPerOp bounds the members in one operation of positions, so
+	// that a class of explorers never makes one larger than a NATS message.
+	movesPerOp = 100
 	// maxTallyKeys bounds the distinct keys of one chapter's tally.
 	maxTallyKeys = 256
 )

@@ -14,9 +14,11 @@ import (
 // that the member was told of. (Short: it must fit an 80-column footer.)
 var ErrUnreachable = errors.New("the class is out of reach: try again in a moment")
 
-// errSame is a check's way to say an action would change nothing: it is
+// sameError is a check's way to say an action would change nothing: it is
 // neither sent nor paced, and the member is told nothing went wrong.
-var errSame = errors.New("nothing to change")
+type sameError struct{}
+
+func (sameError) Error() string { return "nothing to change" }
 
 // The kinds of operation.
 const (
@@ -144,7 +146,7 @@ func (s *Seat) act(o op) (string, error) {
 		err = s.spend(r)
 	}
 	r.mu.Unlock()
-	if errors.Is(err, errSame) {
+	if errors.Is(err, sameError{}) {
 		return text, nil
 	}
 	if err != nil {
@@ -284,7 +286,7 @@ func (r *Room) apply(o *op, seat *Seat) (string, error) {
 		m.active = o.At
 	}
 	text, err := r.run(o, m, true)
-	if errors.Is(err, errSame) {
+	if errors.Is(err, sameError{}) {
 		err = nil
 	}
 	return text, err
@@ -318,7 +320,7 @@ func (r *Room) run(o *op, m *member, commit bool) (string, error) {
 		}
 	case kindHand:
 		if m.hand == o.Flag {
-			return "", errSame
+			return "", sameError{}
 		}
 		if commit {
 			r.setHand(m, o.Flag)
@@ -327,7 +329,7 @@ func (r *Room) run(o *op, m *member, commit bool) (string, error) {
 	case kindClearHand:
 		t := r.members[o.Target]
 		if t == nil {
-			return "", errSame
+			return "", sameError{}
 		}
 		if commit {
 			r.setHand(t, false)

@@ -266,7 +266,7 @@ func (r *Room) answer(o *op, m *member, commit bool) error {
 		a.Choice = 0
 	}
 	if prev, ok := p.answers[m.id]; ok && prev == a {
-		return errSame
+		return sameError{}
 	}
 	if !commit {
 		return nil

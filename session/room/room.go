@@ -378,8 +378,10 @@ func (r *Room) Refresh() {
 		r.publish([]*member{})
 	}
 	r.mu.Unlock()
-	if len(moves) > 0 {
-		r.post(op{Kind: kindMoves, Moves: moves})
+	for len(moves) > 0 {
+		n := min(len(moves), movesPerOp)
+		r.post(op{Kind: kindMoves, Moves: moves[:n]})
+		moves = moves[n:]
 	}
 }
 

@@ -15,7 +15,7 @@ func (r *Room) setName(o *op, m *member, commit bool) (string, error) {
 		base = "student"
 	}
 	if nameKey(base) == nameKey(m.name) {
-		return m.name, errSame
+		return m.name, sameError{}
 	}
 	if !commit {
 		return "", nil
@@ -49,7 +49,7 @@ func (r *Room) setChapter(o *op, m *member, commit bool) error {
 		return ErrUnknown
 	}
 	if r.chapter == o.Chapter {
-		return errSame
+		return sameError{}
 	}
 	if !commit {
 		return nil
@@ -120,7 +120,7 @@ func (r *Room) contribute(o *op, m *member, commit bool) error {
 	}
 	slot := chapter + "/" + group
 	if group != "" && m.contrib[slot] == key {
-		return errSame
+		return sameError{}
 	}
 	t := r.tallies[chapter]
 	if key != "" && len(t) >= maxTallyKeys && t[key] == 0 {

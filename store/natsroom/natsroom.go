@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -37,6 +36,9 @@ const (
 	// MaxOutbox bounds the operations waiting for NATS while it is out of
 	// reach; past it new ones are refused (an action is told to try again).
 	MaxOutbox = 65536
+	// MaxRecord bounds the operations the stream keeps as the class's
+	// record (a day of 3,000 students is about 200,000).
+	MaxRecord = 2_000_000
 	// ImageEvery is how often a server keeps the room in the bucket when it
 	// changed: a restarting server applies at most this much of the stream.
 	ImageEvery = 5 * time.Second
@@ -49,13 +51,15 @@ const (
 	setupWait = 10 * time.Second
 )
 
-// roomName is what --room may be: it becomes part of subject, stream and
-// bucket names.
-var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// CheckRoom says whether name can name a class on NATS.
+// CheckRoom says whether name can name a class on NATS: it becomes part of
+// subject, stream and bucket names, so it is 1 to 64 ASCII letters,
+// digits, - or _.
 func CheckRoom(name string) error {
-	if !roomName.MatchString(name) {
+	ok := len(name) >= 1 && len(name) <= 64
+	for _, c := range name {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')
+	}
+	if !ok {
 		return fmt.Errorf("room %q: use 1 to 64 letters, digits, - or _", name)
 	}
 	return nil
@@ -159,6 +163,11 @@ func (t *Transport) setup() error {
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.cfg.Replicas,
 		Duplicates:  2 * time.Minute,
+		// The record of a long day, and no more: the oldest go first.
+		// Servers keep the room's image every few seconds, so none ever
+		// needs an operation this old.
+		MaxMsgs: MaxRecord,
+		Discard: jetstream.DiscardOld,
 	})
 	if err != nil {
 		return fmt.Errorf("the class's stream (is JetStream on? nats-server -js): %w", err)
@@ -304,6 +313,14 @@ func (t *Transport) send() {
 			if err == nil {
 				if e.acked != nil {
 					e.acked <- nil
+				}
+				break
+			}
+			if errors.Is(err, nats.ErrMaxPayload) {
+				// Never accepted however often it is tried.
+				t.log.Error("NATS: an operation is larger than NATS takes; dropped", "bytes", len(e.data))
+				if e.acked != nil {
+					e.acked <- err
 				}
 				break
 			}

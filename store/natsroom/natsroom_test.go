@@ -211,3 +211,12 @@ func TestNATSRestartLosesNothingAcknowledged(t *testing.T) {
 	late := open(t, ns.URL(), "c")
 	converge(t, a, b, late)
 }
+
+func TestCheckRoom(t *testing.T) {
+	for name, ok := range map[string]bool{"class": true, "CS-101_b": true, "": false, "a.b": false, "a b": false,
+		"*": false, ">": false, "é": false, string(make([]byte, 65)): false} {
+		if err := CheckRoom(name); (err == nil) != ok {
+			t.Errorf("CheckRoom(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}
