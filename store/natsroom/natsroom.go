@@ -131,6 +131,11 @@ func Dial(cfg Config) (*Transport, error) {
 		nats.Name("expedition "+cfg.Server),
 		nats.MaxReconnects(-1), // a class outlives a NATS restart
 		nats.ReconnectWait(250*time.Millisecond),
+		// No buffering while disconnected: a publish then fails at once
+		// and the outbox retries it, or drops it when its member has been
+		// told to try again; a buffered one would be applied later, after
+		// the member was told it was not.
+		nats.ReconnectBufSize(-1),
 		nats.Timeout(setupWait),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			t.log.Warn("NATS: disconnected; actions wait until it is back", "err", err)

@@ -220,3 +220,27 @@ func TestCheckRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedDuringOutageStaysUndone: an action the member was told could
+// not be done while NATS was away is not done later behind their back.
+func TestRefusedDuringOutageStaysUndone(t *testing.T) {
+	ns := natstest.Start(t)
+	a, b := open(t, ns.URL(), "a"), open(t, ns.URL(), "b")
+	in := join(t, a.room, "teacher", room.Instructor)
+	s := join(t, b.room, "key:1", room.Student)
+	ns.Stop()
+	if err := in.SetChapter("scaling"); err != room.ErrUnreachable {
+		t.Fatalf("chapter change with NATS away: %v, want ErrUnreachable", err)
+	}
+	ns.Restart()
+	deadline := time.Now().Add(20 * time.Second)
+	for in.SetLock(true) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no action taken 20 s after NATS came back")
+		}
+	}
+	converge(t, a, b)
+	if c := s.Latest().Class; c.Chapter != "tokens" || !c.Locked {
+		t.Fatalf("B's student sees chapter %q locked %v; want tokens (the refused change undone) and locked", c.Chapter, c.Locked)
+	}
+}
