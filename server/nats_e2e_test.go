@@ -166,6 +166,11 @@ func TestNATSRestartMidClass(t *testing.T) {
 	ada.WaitFor("your answer: 3")
 	in.WaitFor("1 answered")
 
+	// While NATS is away, a newcomer is told to try again, not that they
+	// were removed.
+	ns.Stop()
+	away := sshtest.Dial(t, a.addr, sshtest.WithKey(sshtest.NewKey(t)), sshtest.WithSize(100, 30))
+	away.WaitFor("This server cannot reach the class right now")
 	ns.Restart()
 
 	late := student(t, a, "Late")

@@ -101,8 +101,13 @@ func (s *Server) programMiddleware(next ssh.Handler) ssh.Handler {
 // then tells them why if there is something to tell.
 func (s *Server) runSession(v *visitor) {
 	seat, err := s.room.Join(v.id)
-	if err != nil {
+	switch {
+	case errors.Is(err, room.ErrBanned):
 		v.refuse(BannedText)
+		return
+	case err != nil:
+		s.log.Warn("could not seat a session", "addr", v.addr, "err", err)
+		v.refuse(UnreachableText)
 		return
 	}
 	defer seat.Leave()

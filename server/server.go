@@ -76,6 +76,11 @@ const (
 	BannedText  = "You were removed from this class by the instructor and cannot rejoin it."
 )
 
+// UnreachableText is what a student reads when this server cannot reach
+// the class it shares with others (NATS is away): nothing is wrong with
+// them, and trying again shortly works.
+const UnreachableText = "This server cannot reach the class right now. Please try again in a moment."
+
 // PanicText is what a student reads when their session broke: the class
 // goes on, and reconnecting rejoins it.
 const PanicText = "Sorry, something broke in this session and it had to close. The class goes on: reconnect to rejoin."

@@ -240,6 +240,8 @@ func (s *Server) webSocket(w http.ResponseWriter, r *http.Request) {
 		code = closeRestart
 	case last == PanicText:
 		code = closeSessionUp
+	case last == UnreachableText:
+		code = closeTryLater
 	case last == idleText(s.cfg.IdleTimeout):
 		code = closeIdle
 	}
