@@ -47,6 +47,8 @@ const (
 	imageChunk = 512 << 10
 	// publishWait bounds one attempt to publish; a failed one is retried.
 	publishWait = 2 * time.Second
+	// connectWait is how long a starting server waits for NATS to answer.
+	connectWait = 30 * time.Second
 	// setupWait bounds connecting and finding the stream and bucket.
 	setupWait = 10 * time.Second
 )
@@ -127,10 +129,10 @@ func Dial(cfg Config) (*Transport, error) {
 	}
 	t := &Transport{cfg: cfg, log: cfg.Logger, subject: "expedition." + cfg.Room + ".ops",
 		out: make(chan *entry, MaxOutbox), stop: make(chan struct{}), news: make(chan struct{}, 1)}
-	nc, err := nats.Connect(cfg.URL,
-		nats.Name("expedition "+cfg.Server),
+	opts := []nats.Option{
+		nats.Name("expedition " + cfg.Server),
 		nats.MaxReconnects(-1), // a class outlives a NATS restart
-		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectWait(250 * time.Millisecond),
 		// No buffering while disconnected: a publish then fails at once
 		// and the outbox retries it, or drops it when its member has been
 		// told to try again; a buffered one would be applied later, after
@@ -141,16 +143,35 @@ func Dial(cfg Config) (*Transport, error) {
 			t.log.Warn("NATS: disconnected; actions wait until it is back", "err", err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { t.log.Info("NATS: reconnected", "url", c.ConnectedUrlRedacted()) }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.URL, err)
+	}
+	// NATS may be starting beside this server (compose starts both at
+	// once): wait for it a while before giving up.
+	var nc *nats.Conn
+	var err error
+	for start := time.Now(); ; {
+		if nc, err = nats.Connect(cfg.URL, opts...); err == nil {
+			break
+		}
+		if time.Since(start) > connectWait {
+			return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.URL, err)
+		}
+		t.log.Info("NATS: waiting for it", "url", cfg.URL, "err", err)
+		time.Sleep(time.Second)
 	}
 	t.nc = nc
-	if err := t.setup(); err != nil {
-		nc.Close()
-		return nil, err
+	// JetStream may still be starting when NATS first answers.
+	for start := time.Now(); ; {
+		err := t.setup()
+		if err == nil {
+			return t, nil
+		}
+		if time.Since(start) > connectWait {
+			nc.Close()
+			return nil, err
+		}
+		t.log.Info("NATS: waiting for JetStream", "err", err)
+		time.Sleep(time.Second)
 	}
-	return t, nil
 }
 
 func (t *Transport) setup() error {
