@@ -129,6 +129,9 @@ func serve(args []string, stderr io.Writer) int {
 		"build each distinct screen once and write the same bytes to every student who sees it; false draws every session alone")
 	web := fs.String("web", server.DefaultWeb, `address to serve the browser door on (a page with a terminal, for students without ssh); "" for none`)
 	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
+	var proxies proxyFrom
+	fs.Var(&proxies, "proxy-from", "comma-separated IP `addresses` or CIDR prefixes of TCP load balancers (HAProxy with send-proxy) "+
+		"whose PROXY protocol header, v1 or v2, names the client; off when empty")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	if err := envTwins(fs); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -162,7 +165,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
-		WebOrigins: splitList(*webOrigins),
+		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)
