@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/ssh"
+	"github.com/pires/go-proxyproto"
 	"golang.org/x/time/rate"
 )
 
@@ -118,14 +119,19 @@ func (t *ticket) release(authenticated bool) {
 // ticketKey finds a connection's ticket in its ssh.Context.
 type ticketKey struct{}
 
-// gateConn is an admitted connection; closing it frees its ticket.
+// gateConn is an admitted connection; closing it frees its ticket. A
+// connection from a load balancer is admitted later, once its header is
+// read (admitProxied): until then it holds no ticket.
 type gateConn struct {
 	net.Conn
-	t *ticket
+	l *gatedListener
+	t atomic.Pointer[ticket]
 }
 
 func (c *gateConn) Close() error {
-	c.t.release(false)
+	if t := c.t.Load(); t != nil {
+		t.release(false)
+	}
 	return c.Conn.Close()
 }
 
@@ -142,29 +148,54 @@ type gatedListener struct {
 // Accept returns the next admitted connection, closing the ones the gate
 // refuses with a line saying why (OpenSSH shows lines sent before the
 // version exchange only with -v, but nc and other clients show them).
+//
+// Behind a load balancer (Listener a proxyListener), a connection from the
+// balancer is returned unadmitted: its client's address is in a header not
+// read yet, and reading it here would hold up every accept behind one slow
+// connection. connCallback admits it by that address in its own goroutine.
+// Any other connection may not send a header, so its address is its
+// socket's, read without waiting for one.
 func (l *gatedListener) Accept() (net.Conn, error) {
 	for {
 		conn, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		ip := hostOf(conn.RemoteAddr())
+		raw := conn
+		if pc, ok := conn.(*proxyproto.Conn); ok {
+			if pc.ProxyHeaderPolicy == proxyproto.REQUIRE {
+				return &gateConn{Conn: conn, l: l}, nil
+			}
+			raw = pc.Raw()
+		}
+		ip := hostOf(raw.RemoteAddr())
 		t, why := l.gate.admit(ip)
 		if t != nil {
-			return &gateConn{Conn: conn, t: t}, nil
+			gc := &gateConn{Conn: conn, l: l}
+			gc.t.Store(t)
+			return gc, nil
 		}
-		l.refusals.note("connection refused before the handshake: "+why, ip)
-		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = conn.Write([]byte("Expedition: " + why + "; try again in a few seconds.\r\n"))
-		_ = conn.Close()
+		l.refuse(raw, ip, why)
 	}
 }
 
-// connCallback is the server's ssh.ConnCallback: it puts the connection's
+// refuse closes a connection the gate turned away, with a line saying why.
+func (l *gatedListener) refuse(conn net.Conn, ip, why string) {
+	l.refusals.note("connection refused before the handshake: "+why, ip)
+	_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _ = conn.Write([]byte("Expedition: " + why + "; try again in a few seconds.\r\n"))
+	_ = conn.Close()
+}
+
+// connCallback is the server's ssh.ConnCallback: it admits a connection
+// from a load balancer at the gate (or ends it), and puts the connection's
 // ticket and its count of open sessions in its context.
 func connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 	if gc, ok := conn.(*gateConn); ok {
-		ctx.SetValue(ticketKey{}, gc.t)
+		if gc.t.Load() == nil && !gc.admitProxied() {
+			return nil // the SSH server closes it
+		}
+		ctx.SetValue(ticketKey{}, gc.t.Load())
 	}
 	ctx.SetValue(channelsKey{}, &atomic.Int32{})
 	return conn

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -120,6 +121,16 @@ type Config struct {
 	NATS string
 	// Room names the class on NATS (DefaultRoom when empty).
 	Room string
+	// ProxyFrom are the TCP load balancers (HAProxy in TCP mode with
+	// send-proxy, several servers behind it) trusted to open a connection
+	// with a PROXY protocol header, v1 or v2, naming the client: from
+	// them, by either door, the client's address is the header's, so the
+	// per-address limits and the log see students, not the balancer. A
+	// header from any other address is refused, never believed. Empty
+	// means the PROXY protocol is off: a header is then just bad SSH. The
+	// browser door also believes X-Forwarded-For from these addresses (an
+	// HTTP proxy on another machine), as it does from loopback.
+	ProxyFrom []netip.Prefix
 }
 
 func (c Config) withDefaults() Config {
@@ -263,6 +274,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = HandshakeTimeout
 			srv.ConnCallback = connCallback
+			srv.ConnectionFailedCallback = s.connFailed
 			// Sessions only: no direct-tcpip (port forwarding) or other
 			// channel types, and a filter on what a session may ask for.
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionHandler}
@@ -332,6 +344,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.log.Info("instructor: "+joinLineAs(InstructorUser, net.JoinHostPort(hosts[0], port))+" and answer the token", "token", s.auth.token)
 	} else {
 		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
+	}
+	if len(s.cfg.ProxyFrom) > 0 {
+		// Wrapped here rather than by the SSH server's own
+		// EnableProxyProtocol, which would believe a header from anyone.
+		ln = sshProxyListener(ln, s.cfg.ProxyFrom)
+		s.log.Info("PROXY protocol headers believed from load balancers", "proxy_from", s.cfg.ProxyFrom)
 	}
 	err := s.ssh.Serve(&gatedListener{Listener: ln, gate: s.gate, refusals: s.refusals})
 	if errors.Is(err, ssh.ErrServerClosed) {

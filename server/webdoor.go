@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -127,6 +128,12 @@ func (s *Server) ServeWeb(ln net.Listener) error {
 	srv := &http.Server{Handler: s.webHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
 	s.webServers = append(s.webServers, srv)
 	s.mu.Unlock()
+	if len(s.cfg.ProxyFrom) > 0 {
+		// Behind a TCP load balancer the request's RemoteAddr is then
+		// already the client's.
+		ln = webProxyListener(ln, s.cfg.ProxyFrom)
+		srv.ConnContext = withProxyConn
+	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("web door: %w", err)
 	}
@@ -164,7 +171,7 @@ func (s *Server) webSocket(w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	}()
-	addr := clientAddr(r)
+	addr := clientAddr(r, s.cfg.ProxyFrom)
 	end := func(code websocket.StatusCode, text string) {
 		if text != "" {
 			_ = conn.Write(r.Context(), websocket.MessageBinary, []byte(text+"\r\n"))
@@ -351,13 +358,23 @@ func (t *webTerm) readLoop(stop func()) {
 }
 
 // clientAddr is the browser's address for per-address limits and logs:
-// the connection's own, or, when that is a reverse proxy on this machine
-// (a loopback peer), the address the proxy appended to X-Forwarded-For.
-// Behind a proxy every student would otherwise be 127.0.0.1, one address
-// for the whole class; only a proxy on this machine is trusted to say.
-func clientAddr(r *http.Request) string {
+// the connection's own (the client's, when a load balancer in proxies sent
+// a PROXY header), or, when that is a reverse proxy on this machine (a
+// loopback peer) or one of proxies (an HTTP proxy on another machine), the
+// address the proxy appended to X-Forwarded-For. Behind a proxy every
+// student would otherwise be the proxy, one address for the whole class;
+// only a proxy on this machine or one listed is trusted to say.
+//
+// A connection that came with a PROXY header is the client's, as its
+// balancer saw it: any X-Forwarded-For on it is the client's own word (a
+// TCP balancer adds none), even when the client's address happens to be
+// loopback or listed, so it is not read.
+func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 	host := hostOfString(r.RemoteAddr)
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	if cameWithProxyHeader(r) {
+		return host
+	}
+	if peer, err := netip.ParseAddr(host); err != nil || !peer.Unmap().IsLoopback() && !proxied(proxies, peer) {
 		return host
 	}
 	xff := r.Header.Values("X-Forwarded-For")

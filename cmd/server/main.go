@@ -132,6 +132,9 @@ func serve(args []string, stderr io.Writer) int {
 	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
 	natsURL := fs.String("nats", "", "NATS server with JetStream (nats://host:4222) through which several servers are one class; empty for a class on this server alone")
 	roomName := fs.String("room", server.DefaultRoom, "the class's name on NATS: servers with the same --nats and --room are one class")
+	var proxies proxyFrom
+	fs.Var(&proxies, "proxy-from", "comma-separated IP `addresses` or CIDR prefixes of TCP load balancers (HAProxy with send-proxy) "+
+		"whose PROXY protocol header, v1 or v2, names the client; off when empty")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	if err := envTwins(fs); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -171,7 +174,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
-		WebOrigins: splitList(*webOrigins), NATS: *natsURL, Room: *roomName,
+		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies, NATS: *natsURL, Room: *roomName,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

@@ -15,6 +15,7 @@ package sshtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -74,6 +75,7 @@ type options struct {
 	env     [][2]string
 	hostKey gossh.PublicKey
 	timeout time.Duration
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	// For DialWeb: the page's key, the instructor token, and an Origin
 	// header to send.
 	webKey, webToken, origin string
@@ -127,6 +129,14 @@ func WithHostKey(pub gossh.PublicKey) Option { return func(o *options) { o.hostK
 // wait before failing the test (default 10s).
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
+// WithDialer opens the connection with dial instead of a plain TCP dial, for
+// a client that reaches the server some other way: from a chosen source
+// address, or through a load balancer that first writes a PROXY protocol
+// header. Dial, Run and DialWeb use it; dial is given the server's address.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(o *options) { o.dial = dial }
+}
+
 func buildOptions(opts []Option) options {
 	o := options{
 		user:    defaultUser,
@@ -140,6 +150,9 @@ func buildOptions(opts []Option) options {
 	}
 	if o.timeout <= 0 {
 		o.timeout = defaultTimeout
+	}
+	if o.dial == nil {
+		o.dial = (&net.Dialer{}).DialContext
 	}
 	return o
 }
@@ -198,7 +211,9 @@ func (o *options) clientConfig(hk *hostKeyRecorder) *gossh.ClientConfig {
 // connect dials addr and does the SSH handshake and auth, all within the
 // configured timeout.
 func connect(addr string, o *options, hk *hostKeyRecorder) (*gossh.Client, error) {
-	nc, err := net.DialTimeout("tcp", addr, o.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	nc, err := o.dial(ctx, "tcp", addr)
+	cancel()
 	if err != nil {
 		return nil, err
 	}

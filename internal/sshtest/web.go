@@ -57,7 +57,10 @@ func DialWeb(t testing.TB, url string, opts ...Option) *Client {
 	if o.origin != "" {
 		h = http.Header{"Origin": {o.origin}}
 	}
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+	// A transport of its own, so that WithDialer's dial opens the
+	// connection (and no other test's idle connections are shared).
+	client := &http.Client{Transport: &http.Transport{DialContext: o.dial}}
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h, HTTPClient: client})
 	if err != nil {
 		t.Fatalf("sshtest: dial %s: %v", url, err)
 	}
