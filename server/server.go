@@ -77,6 +77,10 @@ const (
 	BannedText  = "You were removed from this class by the instructor and cannot rejoin it."
 )
 
+// EvictedText is what a student reads when their server lost touch with the
+// class it shares with others for too long: reconnecting rejoins it.
+const EvictedText = "This server lost touch with the class for a while. Reconnect to rejoin it."
+
 // UnreachableText is what a student reads when this server cannot reach
 // the class it shares with others (NATS is away): nothing is wrong with
 // them, and trying again shortly works.
@@ -224,7 +228,9 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	}
 	rc := room.Config{FirstChapter: catalog.At(0).ID(), Validate: validator(catalog), Journal: db, MaxChoices: lessons.MaxChoices}
 	var shared *natsroom.Transport
+	var s *Server
 	if cfg.NATS != "" {
+		rc.Evicted = func() { s.evicted() }
 		rc.Server = serverName(cfg.DataDir)
 		shared, err = natsroom.Dial(natsroom.Config{URL: cfg.NATS, Room: cfg.Room, Server: rc.Server, Logger: logger})
 		if err != nil {
@@ -233,7 +239,7 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 		}
 		rc.Transport = shared
 	}
-	s := &Server{
+	s = &Server{
 		cfg:       cfg,
 		log:       logger,
 		catalog:   catalog,
@@ -464,6 +470,22 @@ func (s *Server) restore() error {
 		s.log.Info("class restored", "version", saved.Version, "chapter", saved.Chapter, "members", len(members))
 	}
 	return nil
+}
+
+// evicted ends every session here when the other servers sharing the
+// class gave this one up (it was out of touch with NATS too long): the
+// class no longer counts them, and reconnecting joins them again.
+func (s *Server) evicted() {
+	s.mu.Lock()
+	live := make([]*liveSession, 0, len(s.sessions))
+	for ls := range s.sessions {
+		live = append(live, ls)
+	}
+	s.mu.Unlock()
+	s.log.Warn("the other servers gave this one up; ending its sessions so they rejoin", "sessions", len(live))
+	for _, ls := range live {
+		ls.end(EvictedText)
+	}
 }
 
 // closeStores closes what New opened when it cannot finish.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -40,6 +42,7 @@ const (
 	kindAnswer       = "answer"
 	kindMoves        = "moves"
 	kindServer       = "server"
+	kindServerGone   = "server.gone"
 )
 
 // op is one action as the server that received it authorised it: what
@@ -270,6 +273,12 @@ func (r *Room) apply(o *op, seat *Seat) (string, error) {
 	case kindServer:
 		r.serverStarted(o.Server)
 		return "", nil
+	case kindServerGone:
+		r.serverStarted(o.Target)
+		if o.Target == r.cfg.Server && r.cfg.Evicted != nil {
+			go r.cfg.Evicted()
+		}
+		return "", nil
 	case kindMoves:
 		r.applyMoves(o.Moves)
 		return "", nil
@@ -367,4 +376,26 @@ func (r *Room) run(o *op, m *member, commit bool) (string, error) {
 func (r *Room) Started() error {
 	_, _, err := r.send(op{Kind: kindServer}, nil)
 	return err
+}
+
+// Servers are the other servers the class counts sessions on, by name.
+func (r *Room) Servers() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for _, m := range r.members {
+		for server := range m.at {
+			if server != r.cfg.Server {
+				seen[server] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// ServerGone tells the class that server stopped without saying so (it
+// has not been heard from for a while): the sessions counted on it end on
+// every server. Its students have reconnected elsewhere by then.
+func (r *Room) ServerGone(server string) {
+	r.post(op{Kind: kindServerGone, Target: server})
 }

@@ -89,6 +89,11 @@ type Config struct {
 	// Server names this server among those sharing the class, the same
 	// across its restarts ("" when it is alone).
 	Server string
+	// Evicted, when set, is called (on its own goroutine) when the other
+	// servers gave this one up as gone and ended its sessions in the
+	// class: it was out of touch too long. The server then ends them here
+	// too, and its students reconnect and join again.
+	Evicted func()
 }
 
 // Room is one class.

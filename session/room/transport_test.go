@@ -123,3 +123,32 @@ func TestLoadedImageIsTheRoom(t *testing.T) {
 		t.Fatalf("image after a load differs:\n%s\n%s", img, again)
 	}
 }
+
+func TestServerGoneEndsItsSessionsEverywhere(t *testing.T) {
+	b, x, y := sharedPair(t, false)
+	evicted := make(chan struct{}, 1)
+	y.cfg.Evicted = func() { evicted <- struct{}{} }
+	in := join(t, x, "teacher", Instructor)
+	s := join(t, y, "s", Student)
+	if err := s.RaiseHand(true); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.Servers(); len(got) != 1 || got[0] != "y" {
+		t.Fatalf("x counts sessions on %v, want [y]", got)
+	}
+	x.ServerGone("y")
+	<-evicted
+	c := in.Latest().Class
+	if c.Connected != 1 || c.Hands != 0 || len(x.Servers()) != 0 {
+		t.Fatalf("after y was given up: %d connected, %d hands, servers %v", c.Connected, c.Hands, x.Servers())
+	}
+	_, ix, _ := x.Image()
+	_, iy, _ := y.Image()
+	if string(ix) != string(iy) {
+		t.Fatalf("rooms differ:\n%s\n%s", ix, iy)
+	}
+	s.Leave() // the session ending afterwards changes nothing more
+	if n := len(b.log); n == 0 || x.Applied() != uint64(n) {
+		t.Fatalf("applied %d of %d", x.Applied(), n)
+	}
+}

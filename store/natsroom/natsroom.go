@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,13 @@ const (
 	// ImageEvery is how often a server keeps the room in the bucket when it
 	// changed: a restarting server applies at most this much of the stream.
 	ImageEvery = 5 * time.Second
+	// HeartbeatEvery is how often a server says in the bucket that it is
+	// alive, and looks for servers that stopped saying so.
+	HeartbeatEvery = 10 * time.Second
+	// GoneAfter is how long a server may be silent before the others end
+	// the sessions the class still counts on it (it died and did not come
+	// back; its students have reconnected elsewhere).
+	GoneAfter = time.Minute
 	// imageChunk bounds one value in the bucket (NATS's default largest
 	// message is 1 MiB); a class's image is split into chunks of it.
 	imageChunk = 512 << 10
@@ -81,6 +89,9 @@ type Config struct {
 	// a single NATS server, 3 for a cluster of three).
 	Replicas int
 	Logger   *log.Logger
+	// HeartbeatEvery and GoneAfter, when set, replace the constants of
+	// the same names (for tests).
+	HeartbeatEvery, GoneAfter time.Duration
 }
 
 // Transport carries one class's operations over NATS. It implements
@@ -126,6 +137,12 @@ func Dial(cfg Config) (*Transport, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = log.New(io.Discard)
+	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = HeartbeatEvery
+	}
+	if cfg.GoneAfter <= 0 {
+		cfg.GoneAfter = GoneAfter
 	}
 	t := &Transport{cfg: cfg, log: cfg.Logger, subject: "expedition." + cfg.Room + ".ops",
 		out: make(chan *entry, MaxOutbox), stop: make(chan struct{}), news: make(chan struct{}, 1)}
@@ -249,9 +266,14 @@ func (t *Transport) Start(r *room.Room) error {
 			return fmt.Errorf("catch up with the class (at %d of %d): %w", r.Applied(), last, ctx.Err())
 		}
 	}
-	t.wg.Add(2)
+	if _, err := t.beat(ctx); err != nil {
+		t.cons.Stop()
+		return err
+	}
+	t.wg.Add(3)
 	go t.send()
 	go t.keepImages()
+	go t.heartbeat()
 	if err := r.Started(); err != nil {
 		return fmt.Errorf("tell the class this server started: %w", err)
 	}
@@ -357,6 +379,60 @@ func (t *Transport) send() {
 				return
 			}
 		}
+	}
+}
+
+// aliveKey is where server says it is alive: its name in base64url, as
+// bucket keys take only letters, digits and a few signs.
+func aliveKey(server string) string {
+	return "alive." + base64.RawURLEncoding.EncodeToString([]byte(server))
+}
+
+// beat says this server is alive, and returns when NATS stored that.
+func (t *Transport) beat(ctx context.Context) (time.Time, error) {
+	rev, err := t.kv.Put(ctx, aliveKey(t.cfg.Server), []byte(t.cfg.Server))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("say this server is alive: %w", err)
+	}
+	e, err := t.kv.GetRevision(ctx, aliveKey(t.cfg.Server), rev)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("say this server is alive: %w", err)
+	}
+	return e.Created(), nil
+}
+
+// heartbeat says every HeartbeatEvery that this server is alive, and gives
+// up the servers the class counts sessions on that have not said so for
+// GoneAfter. Times are NATS's own (when it stored each beat), so servers'
+// clocks need not agree.
+func (t *Transport) heartbeat() {
+	defer t.wg.Done()
+	tick := time.NewTicker(t.cfg.HeartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-t.stop:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), setupWait)
+		now, err := t.beat(ctx)
+		if err != nil {
+			cancel()
+			continue // NATS is away; nobody is given up meanwhile
+		}
+		for _, server := range t.room.Servers() {
+			e, err := t.kv.Get(ctx, aliveKey(server))
+			if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+				continue
+			}
+			if err == nil && now.Sub(e.Created()) < t.cfg.GoneAfter {
+				continue
+			}
+			t.log.Warn("NATS: a server has not been heard from; ending its sessions in the class", "server", server)
+			t.room.ServerGone(server)
+		}
+		cancel()
 	}
 }
 

@@ -20,7 +20,13 @@ type node struct {
 
 func open(t *testing.T, url, server string) *node {
 	t.Helper()
-	tr, err := Dial(Config{URL: url, Room: "test", Server: server})
+	return openWith(t, Config{URL: url, Room: "test", Server: server})
+}
+
+func openWith(t *testing.T, cfg Config) *node {
+	t.Helper()
+	server := cfg.Server
+	tr, err := Dial(cfg)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -31,6 +37,15 @@ func open(t *testing.T, url, server string) *node {
 	n := &node{t: t, tr: tr, room: r}
 	t.Cleanup(func() { n.close() })
 	return n
+}
+
+// crash stops n as a killed process would: no leaves sent, nothing kept.
+func (n *node) crash() {
+	close(n.tr.stop)
+	n.tr.wg.Wait()
+	n.tr.cons.Stop()
+	n.tr.nc.Close()
+	n.tr = nil
 }
 
 func (n *node) close() {
@@ -166,9 +181,7 @@ func TestRestartedServerEndsItsLostSessions(t *testing.T) {
 	}
 	converge(t, a, b)
 	// B dies without its sessions leaving, and starts again.
-	b.tr.cons.Stop()
-	b.tr.nc.Close()
-	b.tr = nil
+	b.crash()
 	b2 := open(t, ns.URL(), "b")
 	converge(t, a, b2)
 	a.room.Refresh()
@@ -242,5 +255,50 @@ func TestRefusedDuringOutageStaysUndone(t *testing.T) {
 	converge(t, a, b)
 	if c := s.Latest().Class; c.Chapter != "tokens" || !c.Locked {
 		t.Fatalf("B's student sees chapter %q locked %v; want tokens (the refused change undone) and locked", c.Chapter, c.Locked)
+	}
+}
+
+// TestSilentServerIsGivenUp: a server that dies and never comes back stops
+// being counted: the others end its sessions once it has been silent for
+// GoneAfter.
+func TestSilentServerIsGivenUp(t *testing.T) {
+	ns := natstest.Start(t)
+	fast := func(server string) Config {
+		return Config{URL: ns.URL(), Room: "test", Server: server, HeartbeatEvery: 50 * time.Millisecond, GoneAfter: 500 * time.Millisecond}
+	}
+	a, b := openWith(t, fast("a")), openWith(t, fast("b"))
+	in := join(t, a.room, "teacher", room.Instructor)
+	join(t, b.room, "key:1", room.Student)
+	converge(t, a, b)
+	// B lives on for twice GoneAfter, by NATS's clock: beating, it is
+	// not given up.
+	first, err := b.tr.kv.Get(t.Context(), aliveKey("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e, err := b.tr.kv.Get(t.Context(), aliveKey("b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Created().Sub(first.Created()) > time.Second {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	converge(t, a, b)
+	if c := in.Latest().Class.Connected; c != 2 {
+		t.Fatalf("%d connected while B is alive, want 2", c)
+	}
+	b.crash()
+	deadline := time.Now().Add(20 * time.Second)
+	for in.Latest().Class.Connected != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("B's student still counted 20 s after B died: %d connected", in.Latest().Class.Connected)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := a.room.Servers(); len(s) != 0 {
+		t.Fatalf("A still counts sessions on %v", s)
 	}
 }
