@@ -1,6 +1,8 @@
 package room
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"testing"
 	"time"
@@ -75,3 +77,32 @@ func benchHands(b *testing.B, n int) {
 // the same however long the roster: nothing on its path walks the class.
 func BenchmarkHand300(b *testing.B)  { benchHands(b, 300) }
 func BenchmarkHand3000(b *testing.B) { benchHands(b, 3000) }
+
+// BenchmarkImage3000 is the image a late server loads, for a class of 3,000
+// named members with an answer each; it reports its size.
+func BenchmarkImage3000(b *testing.B) {
+	r := New(Config{FirstChapter: "tokens"})
+	in, _ := r.Join(Identity{ID: "teacher", Role: Instructor})
+	in.OpenPoll(PollSpec{Chapter: "tokens", ID: "q", Choices: []string{"a", "b", "c"}})
+	for i := 0; i < 3000; i++ {
+		s, _ := r.Join(Identity{ID: fmt.Sprintf("SHA256:%043d", i)})
+		s.SetName(fmt.Sprintf("Student %d", i))
+		s.Answer(Answer{Choice: i % 3})
+		s.Report(Position{Following: i%2 == 0, Chapter: "tokens", Values: map[string]map[string]string{"tokens": {"text": "Hello world"}}})
+	}
+	var size int
+	for b.Loop() {
+		_, data, err := r.Image()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(data)
+	}
+	b.ReportMetric(float64(size), "bytes")
+	_, data, _ := r.Image()
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	b.ReportMetric(float64(z.Len()), "gzipped-bytes")
+}

@@ -302,3 +302,32 @@ func TestSilentServerIsGivenUp(t *testing.T) {
 		t.Fatalf("A still counts sessions on %v", s)
 	}
 }
+
+// BenchmarkActionRoundTrip is one instructor action through NATS with two
+// servers holding the class: published, stored, read back and applied on
+// both, the sender waiting for its own copy.
+func BenchmarkActionRoundTrip(b *testing.B) {
+	ns := natstest.Start(b)
+	var nodes []*node
+	for _, name := range []string{"a", "b"} {
+		tr, err := Dial(Config{URL: ns.URL(), Room: "bench", Server: name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := room.New(room.Config{FirstChapter: "tokens", Transport: tr, Server: name})
+		if err := tr.Start(r); err != nil {
+			b.Fatal(err)
+		}
+		nodes = append(nodes, &node{tr: tr, room: r})
+		b.Cleanup(func() { tr.Close(time.Second) })
+	}
+	in, err := nodes[0].room.Join(room.Identity{ID: "teacher", Role: room.Instructor})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		if err := in.SetValues("tokens", map[string]string{"text": fmt.Sprint(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
