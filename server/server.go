@@ -123,6 +123,9 @@ type Config struct {
 	// NATS, when set, is the NATS server (nats://host:4222) through which
 	// this server and others holding the same Room are one class.
 	NATS string
+	// NATSReplicas is how many NATS servers keep the class's stream and
+	// bucket (0 or 1 for one NATS server, 3 for a cluster of three).
+	NATSReplicas int
 	// Room names the class on NATS (DefaultRoom when empty).
 	Room string
 	// ProxyFrom are the TCP load balancers (HAProxy in TCP mode with
@@ -232,7 +235,8 @@ func New(cfg Config, logger *log.Logger, catalog *lessons.Catalog) (*Server, err
 	if cfg.NATS != "" {
 		rc.Evicted = func() { s.evicted() }
 		rc.Server = serverName(cfg.DataDir)
-		shared, err = natsroom.Dial(natsroom.Config{URL: cfg.NATS, Room: cfg.Room, Server: rc.Server, Logger: logger})
+		shared, err = natsroom.Dial(natsroom.Config{URL: cfg.NATS, Room: cfg.Room, Server: rc.Server,
+			Replicas: cfg.NATSReplicas, Logger: logger})
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("new server: %w", err)

@@ -131,6 +131,7 @@ func serve(args []string, stderr io.Writer) int {
 	web := fs.String("web", server.DefaultWeb, `address to serve the browser door on (a page with a terminal, for students without ssh); "" for none`)
 	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
 	natsURL := fs.String("nats", "", "NATS server with JetStream (nats://host:4222) through which several servers are one class; empty for a class on this server alone")
+	natsReplicas := fs.Int("nats-replicas", 1, "how many NATS servers keep the class's stream and bucket: 1 for one NATS server, 3 for a cluster of three")
 	roomName := fs.String("room", server.DefaultRoom, "the class's name on NATS: servers with the same --nats and --room are one class")
 	var proxies proxyFrom
 	fs.Var(&proxies, "proxy-from", "comma-separated IP `addresses` or CIDR prefixes of TCP load balancers (HAProxy with send-proxy) "+
@@ -153,6 +154,10 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	if *natsURL != "" {
+		if *natsReplicas < 1 || *natsReplicas > 5 {
+			fmt.Fprintln(stderr, "--nats-replicas must be 1 to 5 (NATS keeps at most 5 copies)")
+			return 2
+		}
 		if err := natsroom.CheckRoom(*roomName); err != nil {
 			fmt.Fprintf(stderr, "--room: %v\n", err)
 			return 2
@@ -174,7 +179,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
-		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies, NATS: *natsURL, Room: *roomName,
+		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies, NATS: *natsURL, NATSReplicas: *natsReplicas, Room: *roomName,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)

@@ -165,3 +165,23 @@ func TestProfilerOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestBadNATSSettingsStopAtStart: a room name NATS cannot carry, or a
+// replica count it cannot keep, is refused before anything starts.
+func TestBadNATSSettingsStopAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--room", "class.a"}, "--room"},
+		{[]string{"--room", ""}, "--room"},
+		{[]string{"--nats-replicas", "0"}, "--nats-replicas"},
+		{[]string{"--nats-replicas", "7"}, "--nats-replicas"},
+	} {
+		args := append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--web", "", "--nats", "nats://127.0.0.1:1"}, tc.args...)
+		_, errOut, code := runCmd(args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %s", tc.args, code, errOut, tc.want)
+		}
+	}
+}
