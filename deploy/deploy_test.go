@@ -634,8 +634,9 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image string `yaml:"image"`
-	Build *struct {
+	Image    string `yaml:"image"`
+	Hostname string `yaml:"hostname"`
+	Build    *struct {
 		Context    string `yaml:"context"`
 		Dockerfile string `yaml:"dockerfile"`
 		Target     string `yaml:"target"`
@@ -789,6 +790,7 @@ func TestComposeFileIsOneClass(t *testing.T) {
 
 	room := ""
 	dataVolumes := map[string]string{}
+	hostnames := map[string]string{}
 	for _, name := range []string{"expedition-a", "expedition-b"} {
 		s, ok := c.Services[name]
 		if !ok {
@@ -814,6 +816,17 @@ func TestComposeFileIsOneClass(t *testing.T) {
 		case r != room:
 			t.Errorf("%s: EXPEDITION_ROOM %q, but the other server is in %q: two classes, not one", name, r, room)
 		}
+		// The class counts a server's sessions by its host name: a fixed
+		// one per server survives compose recreating the container.
+		if s.Hostname == "" {
+			t.Errorf("%s: hostname %q; each server needs a fixed one of its own", name, s.Hostname)
+		}
+		for other, h := range hostnames {
+			if h == s.Hostname {
+				t.Errorf("%s and %s share the hostname %q", name, other, h)
+			}
+		}
+		hostnames[name] = s.Hostname
 		if !proxyTrusted(t, s.Environment["EXPEDITION_PROXY_FROM"], proxyAddr) {
 			t.Errorf("%s: EXPEDITION_PROXY_FROM %q does not include haproxy's %s", name, s.Environment["EXPEDITION_PROXY_FROM"], proxyAddr)
 		}
