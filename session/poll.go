@@ -260,7 +260,7 @@ func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
 		}
 		items[i] = ui.BarItem{Label: label, Value: float64(b.count), Text: fmt.Sprint(b.count)}
 	}
-	median := p.Estimates[len(p.Estimates)/2]
+	median := room.Median(p.Estimates)
 	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+formatNumber(median))
 }
 

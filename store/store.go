@@ -299,6 +299,23 @@ func Open(dir string, logger *log.Logger) (*Store, error) {
 	return s, nil
 }
 
+// Read loads the class saved in dir without writing anything, for a report
+// while the server may be running: ok is false when there is none. A
+// database from an older version must be opened by the server once first.
+func Read(dir string) (state room.Saved, members []room.SavedMember, ok bool, err error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return state, nil, false, nil
+	}
+	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + ")"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return state, nil, false, fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer db.Close()
+	return (&Store{db: db}).Load()
+}
+
 // unwritable is the error for a database that cannot be written, worded for
 // whoever starts the server.
 func unwritable(path string, err error) error {

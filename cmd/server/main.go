@@ -4,6 +4,7 @@
 //	server [serve] [flags]      serve over SSH (the default)
 //	server local                run the tour in this terminal, without SSH
 //	server snapshot [flags]     print one chapter's screen as text
+//	server report [flags]       print what a class did, from its database or NATS
 //
 // Every serve flag has an EXPEDITION_* environment twin (EXPEDITION_LISTEN,
 // EXPEDITION_DATA, EXPEDITION_IDLE_TIMEOUT, EXPEDITION_MAX_SESSIONS,
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return local(args, stderr)
 	case "snapshot":
 		return snapshot(args, stdout, stderr)
+	case "report":
+		return report(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -77,6 +80,8 @@ commands:
   serve     serve the class over SSH (the default when no command is given)
   local     take the tour alone, in this terminal, without SSH
   snapshot  print one chapter's screen as text
+  report    print what a class did: every question with its answers, and each student's
+            (from the data directory, or with --nats from the class's shared record)
   help      print this
 
 "server COMMAND -h" lists a command's flags; every serve flag has an EXPEDITION_* environment twin.

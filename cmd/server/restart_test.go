@@ -35,11 +35,11 @@ var (
 	tokenRE = regexp.MustCompile(`token=(\S+)`)
 )
 
-// launch starts the binary on a free port with its data in dir and waits
-// until it serves.
-func launch(t *testing.T, bin, dir string) *proc {
+// launch starts the binary on a free port with its data in dir (and any
+// more serve flags) and waits until it serves.
+func launch(t *testing.T, bin, dir string, flags ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--data", dir)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--data", dir}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -35,8 +35,7 @@ func (r *Room) Image() (seq uint64, data []byte, err error) {
 	r.mu.Lock()
 	img := image{Seq: r.applied, State: r.save(), LastPoll: maps.Clone(r.lastPoll)}
 	for i := range img.State.Polls {
-		p := img.State.Polls[i]
-		img.State.Polls[i].Answers = maps.Clone(r.polls[p.Spec.key()].answers)
+		img.State.Polls[i].Answers = maps.Clone(r.polls[img.State.Polls[i].Spec.key()].answers)
 	}
 	for _, id := range slices.Sorted(maps.Keys(r.members)) {
 		m := r.members[id]

@@ -289,3 +289,17 @@ func (r *Room) choicesOK(spec PollSpec) bool {
 	}
 	return len(spec.Choices) >= 2 && (r.cfg.MaxChoices <= 0 || len(spec.Choices) <= r.cfg.MaxChoices)
 }
+
+// Median is the middle of sorted estimates: the mean of the two middle ones
+// when there is an even number (0 for none). One place, so the class's
+// screen and the report agree.
+func Median(sorted []float64) float64 {
+	n := len(sorted)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}

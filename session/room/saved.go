@@ -239,3 +239,19 @@ func validAnswers(spec PollSpec, answers map[string]Answer) map[string]Answer {
 	}
 	return out
 }
+
+// Record is the class as it stands, for a report: its state with every
+// poll's answers, and every member it remembers (keyless ones too), by ID.
+func (r *Room) Record() (Saved, []SavedMember) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.save()
+	for i := range s.Polls {
+		s.Polls[i].Answers = maps.Clone(r.polls[s.Polls[i].Spec.key()].answers)
+	}
+	members := make([]SavedMember, 0, len(r.members))
+	for _, id := range slices.Sorted(maps.Keys(r.members)) {
+		members = append(members, r.members[id].save())
+	}
+	return s, members
+}

@@ -604,3 +604,65 @@ func (t *Transport) Close(grace time.Duration) {
 	}
 	t.nc.Close()
 }
+
+// Read loads the class kept on NATS into r (an empty room of its own, not
+// shared) as it stands now, and returns its place in the class's order:
+// the shared record, for a report. It only reads: it creates nothing,
+// publishes nothing and is not counted as a server of the class.
+func Read(cfg Config, r *room.Room) (uint64, error) {
+	if err := CheckRoom(cfg.Room); err != nil {
+		return 0, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = log.New(io.Discard)
+	}
+	nc, err := nats.Connect(cfg.URL, nats.Name("expedition report"), nats.Timeout(setupWait))
+	if err != nil {
+		return 0, fmt.Errorf("connect to NATS at %s: %w", cfg.URL, err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*setupWait)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, fmt.Errorf("JetStream: %w", err)
+	}
+	t := &Transport{cfg: cfg, log: cfg.Logger, nc: nc, js: js, room: r, news: make(chan struct{}, 1)}
+	if t.stream, err = js.Stream(ctx, "EXPEDITION_"+cfg.Room); err != nil {
+		return 0, fmt.Errorf("no class %q on NATS at %s: %w", cfg.Room, cfg.URL, err)
+	}
+	if t.kv, err = js.KeyValue(ctx, "expedition_"+cfg.Room); err != nil {
+		return 0, fmt.Errorf("no class %q on NATS at %s: %w", cfg.Room, cfg.URL, err)
+	}
+	info, err := t.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the class's stream: %w", err)
+	}
+	last := info.State.LastSeq
+	from, err := t.loadImage(ctx, last)
+	if err != nil {
+		return 0, err
+	}
+	if from >= last {
+		return from, nil
+	}
+	cons, err := t.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from + 1,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the class's stream: %w", err)
+	}
+	cc, err := cons.Consume(t.apply)
+	if err != nil {
+		return 0, fmt.Errorf("read the class's stream: %w", err)
+	}
+	defer cc.Stop()
+	for r.Applied() < last {
+		select {
+		case <-t.news:
+		case <-ctx.Done():
+			return 0, fmt.Errorf("read the class (at %d of %d): %w", r.Applied(), last, ctx.Err())
+		}
+	}
+	return r.Applied(), nil
+}
