@@ -46,11 +46,17 @@ func (r *running) serve(t *testing.T, ln net.Listener) {
 // start runs the real server on 127.0.0.1:0 with its data in dir.
 func start(t *testing.T, dir string) *running {
 	t.Helper()
+	return startConfig(t, server.Config{DataDir: dir})
+}
+
+// startConfig runs the real server as cfg says, on 127.0.0.1:0.
+func startConfig(t *testing.T, cfg server.Config) *running {
+	t.Helper()
 	cat, err := catalog()
 	if err != nil {
 		t.Fatalf("NewCatalog: %v", err)
 	}
-	srv, err := server.New(server.Config{DataDir: dir}, log.New(io.Discard), cat)
+	srv, err := server.New(cfg, log.New(io.Discard), cat)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -331,4 +337,21 @@ func TestTallChapterScrolls(t *testing.T) {
 	c.WaitFor("Weights")
 	c.Key("pgup")
 	c.WaitFor("more below · pgdn")
+}
+
+// TestPublicAddressesAreTheWayIn: behind a load balancer the dashboard and
+// the refusal without a terminal give the balancer's address, not this
+// server's.
+func TestPublicAddressesAreTheWayIn(t *testing.T) {
+	r := startConfig(t, server.Config{DataDir: t.TempDir(), PublicSSH: "class.example.org:2222", PublicWeb: "https://class.example.org/"})
+	_, stderr, status := sshtest.Run(t, r.addr, "", sshtest.WithKey(sshtest.NewKey(t)))
+	if status == 0 || !strings.Contains(stderr, "ssh -t -p 2222 class.example.org") {
+		t.Errorf("without a terminal: status %d, stderr %q", status, stderr)
+	}
+	in := sshtest.Dial(t, r.addr, sshtest.WithUser("instructor"), sshtest.WithKeyboardInteractive(r.srv.InstructorToken()), sshtest.WithSize(100, 30))
+	in.WaitFor("What should the class call you?")
+	in.Key("enter")
+	in.WaitFor("★ instructor")
+	in.Type("d")
+	in.WaitFor("join: ssh -p 2222 class.example.org  ·  https://class.example.org/")
 }

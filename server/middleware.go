@@ -64,6 +64,9 @@ func (s *Server) terminalMiddleware(next ssh.Handler) ssh.Handler {
 		if tcp, ok := sess.LocalAddr().(*net.TCPAddr); ok {
 			join = JoinLine(net.JoinHostPort(hostForJoin(tcp), portOf(sess.LocalAddr().String())))
 		}
+		if s.cfg.PublicSSH != "" {
+			join = JoinLine(s.cfg.PublicSSH)
+		}
 		if _, _, ok := sess.Pty(); !ok {
 			refuse(sess, "Expedition is a full-screen tour and needs a terminal. Connect with: "+
 				"ssh -t"+join[len("ssh"):])

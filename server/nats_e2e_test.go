@@ -1,12 +1,9 @@
 package server_test
 
 import (
-	"io"
-	"net"
 	"strings"
 	"testing"
 
-	"charm.land/log/v2"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/expedition-llm/expedition/internal/natstest"
@@ -18,21 +15,7 @@ import (
 // servers holding the class on the NATS server at url.
 func startShared(t *testing.T, dir, url string) *running {
 	t.Helper()
-	cat, err := catalog()
-	if err != nil {
-		t.Fatalf("NewCatalog: %v", err)
-	}
-	srv, err := server.New(server.Config{DataDir: dir, NATS: url, Room: "e2e"}, log.New(io.Discard), cat)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	r := &running{srv: srv}
-	r.serve(t, ln)
-	return r
+	return startConfig(t, server.Config{DataDir: dir, NATS: url, Room: "e2e"})
 }
 
 // TestClassAcrossTwoServers: the instructor on A, students on A and B; what

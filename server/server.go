@@ -120,6 +120,11 @@ type Config struct {
 	// web door accepts WebSockets from: the public address of a reverse
 	// proxy in front of it, e.g. "https://class.example.org".
 	WebOrigins []string
+	// PublicSSH and PublicWeb, when set, are how students reach the class
+	// when it is not at this server's own address (a load balancer, a DNS
+	// name): host[:port] for ssh, a URL for the browser door. The
+	// instructor's dashboard and the logs show them instead.
+	PublicSSH, PublicWeb string
 	// NATS, when set, is the NATS server (nats://host:4222) through which
 	// this server and others holding the same Room are one class.
 	NATS string
@@ -349,9 +354,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	for _, h := range hosts {
 		s.log.Info("students join with: " + JoinLine(net.JoinHostPort(h, port)))
 	}
-	s.addJoin(JoinLine(net.JoinHostPort(hosts[0], port)))
+	public := net.JoinHostPort(hosts[0], port)
+	if s.cfg.PublicSSH != "" {
+		public = s.cfg.PublicSSH
+		s.log.Info("students join with: " + JoinLine(public) + " (--public-ssh)")
+	}
+	s.addJoin(JoinLine(public))
 	if s.auth.token != "" {
-		s.log.Info("instructor: "+joinLineAs(InstructorUser, net.JoinHostPort(hosts[0], port))+" and answer the token", "token", s.auth.token)
+		s.log.Info("instructor: "+joinLineAs(InstructorUser, public)+" and answer the token", "token", s.auth.token)
 	} else {
 		s.log.Info("instructors: keys listed in "+s.cfg.Instructors, "keys", len(s.auth.keys))
 	}

@@ -118,8 +118,13 @@ func (s *Server) ServeWeb(ln net.Listener) error {
 	for _, h := range hosts {
 		s.log.Info("students join from a browser at " + webURL(h, port))
 	}
-	s.log.Info("instructor from a browser: " + webURL(hosts[0], port) + "#instructor and type the token")
-	s.addJoin(webURL(hosts[0], port))
+	public := webURL(hosts[0], port)
+	if s.cfg.PublicWeb != "" {
+		public = s.cfg.PublicWeb
+		s.log.Info("students join from a browser at " + public + " (--public-web)")
+	}
+	s.log.Info("instructor from a browser: " + public + "#instructor and type the token")
+	s.addJoin(public)
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()

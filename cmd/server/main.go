@@ -134,6 +134,8 @@ func serve(args []string, stderr io.Writer) int {
 	shareFrames := fs.Bool("share-frames", true,
 		"build each distinct screen once and write the same bytes to every student who sees it; false draws every session alone")
 	web := fs.String("web", server.DefaultWeb, `address to serve the browser door on (a page with a terminal, for students without ssh); "" for none`)
+	publicSSH := fs.String("public-ssh", "", "host[:port] students ssh to when it is not this server's own address (a load balancer, a DNS name); shown on the instructor's dashboard")
+	publicWeb := fs.String("public-web", "", "the browser door's page as students open it when not at this server (https://class.example.org/); shown on the dashboard")
 	webOrigins := fs.String("web-origin", "", "comma-separated public origins of a reverse proxy in front of the browser door, e.g. https://class.example.org")
 	natsURL := fs.String("nats", "", "NATS server with JetStream (nats://host:4222) through which several servers are one class; empty for a class on this server alone")
 	natsReplicas := fs.Int("nats-replicas", 1, "how many NATS servers keep the class's stream and bucket: 1 for one NATS server, 3 for a cluster of three")
@@ -157,6 +159,18 @@ func serve(args []string, stderr io.Writer) int {
 	if *idle <= 0 || *maxSessions <= 0 || *connBurst <= 0 || *connRate <= 0 {
 		fmt.Fprintln(stderr, "--idle-timeout, --max-sessions, --conn-burst and --conn-rate must be positive")
 		return 2
+	}
+	if *publicSSH != "" {
+		if err := checkPublicSSH(*publicSSH); err != nil {
+			fmt.Fprintf(stderr, "--public-ssh: %v\n", err)
+			return 2
+		}
+	}
+	if *publicWeb != "" {
+		if err := checkPublicWeb(*publicWeb); err != nil {
+			fmt.Fprintf(stderr, "--public-web: %v\n", err)
+			return 2
+		}
 	}
 	if *natsURL != "" {
 		if *natsReplicas < 1 || *natsReplicas > 5 {
@@ -184,7 +198,8 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Listen: *listen, DataDir: *data, IdleTimeout: *idle, MaxSessions: *maxSessions, Instructors: *instructors,
 		ConnBurst: *connBurst, ConnRate: *connRate, NewToken: *newToken, DrawAlone: !*shareFrames,
-		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies, NATS: *natsURL, NATSReplicas: *natsReplicas, Room: *roomName,
+		WebOrigins: splitList(*webOrigins), ProxyFrom: proxies, PublicSSH: *publicSSH, PublicWeb: *publicWeb,
+		NATS: *natsURL, NATSReplicas: *natsReplicas, Room: *roomName,
 	}, logger, catalog)
 	if err != nil {
 		logger.Error("start", "err", err)
