@@ -55,6 +55,12 @@ const (
 	imageChunk = 512 << 10
 	// publishWait bounds one attempt to publish; a failed one is retried.
 	publishWait = 2 * time.Second
+	// outageWait is how long an action waits for NATS when it is already
+	// known to be away.
+	outageWait = time.Second
+	// purgeEvery is how many images are kept between two clean-ups of the
+	// markers left by the chunks of replaced ones.
+	purgeEvery = 360
 	// connectWait is how long a starting server waits for NATS to answer.
 	connectWait = 30 * time.Second
 	// setupWait bounds connecting and finding the stream and bucket.
@@ -116,6 +122,7 @@ type Transport struct {
 	// keeping images.
 	mu     sync.Mutex
 	imaged uint64
+	kept   int // images this server kept
 }
 
 // entry is one operation waiting in the outbox; acked is nil for a Post.
@@ -301,6 +308,14 @@ func (t *Transport) apply(msg jetstream.Msg) {
 // Send implements room.Transport: o goes to the outbox, and Send returns
 // once JetStream has stored it, or ctx ends.
 func (t *Transport) Send(ctx context.Context, o room.Op) error {
+	if !t.nc.IsConnected() {
+		// NATS is away: wait a moment for it to come back (a restart
+		// takes about that), not the room's whole SendTimeout, so a
+		// member's screen is not held up while the class cannot move.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, outageWait)
+		defer cancel()
+	}
 	e, err := t.enqueue(ctx, o, true)
 	if err != nil {
 		return err
@@ -584,6 +599,13 @@ func (t *Transport) KeepImage() error {
 		_ = t.kv.Purge(ctx, chunkKey(old.Seq, i))
 	}
 	t.imaged = seq
+	if t.kept++; t.kept%purgeEvery == 0 {
+		// Each replaced chunk leaves a purge marker; every half hour or so
+		// the old ones go, so the bucket stays the size of one image.
+		if err := t.kv.PurgeDeletes(ctx); err != nil {
+			t.log.Debug("NATS: clearing old image markers", "err", err)
+		}
+	}
 	return nil
 }
 
