@@ -145,6 +145,23 @@ func numDays(days float64) string {
 	return numShort(years) + " years"
 }
 
+// FormatEstimate prints a student's estimate, or a poll's answer, compactly and
+// the same wherever it is shown (the class's screen, the class report):
+// "1,234", "3.14", "3.5e+06".
+func FormatEstimate(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 1e6 || a < 0.01:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	case a == math.Trunc(a):
+		return numGroup(int64(v))
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
 // Count says n things with the right noun and thousands separators:
 // "1 token", "2,048 tokens". Every count on screen reads right for one.
 func Count(n int, one, many string) string {

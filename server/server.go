@@ -424,16 +424,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	close(s.stop)
-	s.mu.Lock()
-	live := make([]*liveSession, 0, len(s.sessions))
-	for ls := range s.sessions {
-		live = append(live, ls)
-	}
-	s.mu.Unlock()
-	s.log.Info("shutting down", "sessions", len(live))
-	for _, ls := range live {
-		ls.end(ShutdownText)
-	}
+	s.log.Info("shutting down", "sessions", s.endAll(ShutdownText))
 	webClosed := make(chan error, 1)
 	go func() { webClosed <- s.closeWeb(ctx) }()
 	err := s.ssh.Shutdown(ctx)
@@ -490,16 +481,22 @@ func (s *Server) restore() error {
 // class gave this one up (it was out of touch with NATS too long): the
 // class no longer counts them, and reconnecting joins them again.
 func (s *Server) evicted() {
+	s.log.Warn("the other servers gave this one up; ending its sessions so they rejoin", "sessions", s.endAll(EvictedText))
+}
+
+// endAll ends every live session with text and returns how many there
+// were. The sessions are ended outside the lock: each one leaving takes it.
+func (s *Server) endAll(text string) int {
 	s.mu.Lock()
 	live := make([]*liveSession, 0, len(s.sessions))
 	for ls := range s.sessions {
 		live = append(live, ls)
 	}
 	s.mu.Unlock()
-	s.log.Warn("the other servers gave this one up; ending its sessions so they rejoin", "sessions", len(live))
 	for _, ls := range live {
-		ls.end(EvictedText)
+		ls.end(text)
 	}
+	return len(live)
 }
 
 // closeStores closes what New opened when it cannot finish.

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/session/room"
 )
@@ -56,13 +57,13 @@ func (e *estimate) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if p, ok := m.answerable(); ok && !p.Spec.InRange(n) {
 			// Kept in the field, to be mended rather than typed again.
-			m.notice = formatNumber(n) + " is out of range: answers are " + rangeText(p.Spec)
+			m.notice = lessons.FormatEstimate(n) + " is out of range: answers are " + rangeText(p.Spec)
 			return nil
 		}
 		m.act(m.seat.Answer(room.Answer{Number: n}))
 		m.mode = nil
 		if m.notice == "" {
-			m.notice = "Answered " + formatNumber(n) + ": you can change it until the reveal"
+			m.notice = "Answered " + lessons.FormatEstimate(n) + ": you can change it until the reveal"
 		}
 	case e.field.Key(msg, m.keys.Field):
 	case msg.Text != "":

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/expedition-llm/expedition/lessons"
 	"github.com/expedition-llm/expedition/lessons/ui"
 	"github.com/expedition-llm/expedition/session/room"
 )
@@ -78,21 +79,6 @@ func ParseNumber(s string) (float64, error) {
 	return v * mult, nil
 }
 
-// formatNumber prints an estimate compactly: 1,234 or 3.5e+06.
-func formatNumber(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a == 0:
-		return "0"
-	case a >= 1e6 || a < 0.01:
-		return strconv.FormatFloat(v, 'g', 3, 64)
-	case a == math.Trunc(a):
-		return thousands(int(v))
-	default:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-}
-
 // pollView is the box under the chapter while a poll is open. Everything in
 // it wraps: a question or a choice is never cut, whatever the width.
 func (m *Model) pollView(w int) string {
@@ -135,7 +121,7 @@ func (m *Model) pollView(w int) string {
 			parts = append(parts, m.yourAnswer(p, mine))
 		}
 		if p.Spec.Kind == room.Estimate {
-			parts = append(parts, th.BadgeComputed.Render(fmt.Sprintf("the answer: %s %s", formatNumber(p.Spec.Truth), p.Spec.Unit)))
+			parts = append(parts, th.BadgeComputed.Render(fmt.Sprintf("the answer: %s %s", lessons.FormatEstimate(p.Spec.Truth), p.Spec.Unit)))
 		}
 		status = strings.Join(parts, th.Subtle.Render(" · "))
 		if p.Spec.Explain != "" {
@@ -168,7 +154,7 @@ func rangeText(spec room.PollSpec) string {
 		in = "in " + spec.Unit + ", "
 	}
 	if spec.Max > spec.Min {
-		return fmt.Sprintf("%s%s to %s", in, formatNumber(spec.Min), formatNumber(spec.Max))
+		return fmt.Sprintf("%s%s to %s", in, lessons.FormatEstimate(spec.Min), lessons.FormatEstimate(spec.Max))
 	}
 	return in + "0 or more"
 }
@@ -245,7 +231,7 @@ func (m *Model) yourAnswer(p *room.PollView, a room.Answer) string {
 		}
 		return ""
 	}
-	return m.th.Strong.Render("your answer: " + formatNumber(a.Number))
+	return m.th.Strong.Render("your answer: " + lessons.FormatEstimate(a.Number))
 }
 
 // estimateSummary shows numeric answers as a histogram with bars narrow
@@ -261,7 +247,7 @@ func estimateSummary(th *ui.Theme, p *room.PollView, w int) string {
 		items[i] = ui.BarItem{Label: label, Value: float64(b.count), Text: fmt.Sprint(b.count)}
 	}
 	median := room.Median(p.Estimates)
-	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+formatNumber(median))
+	return th.Bars(items, min(w, 70)) + "\n" + th.Subtle.Render("median guess: "+lessons.FormatEstimate(median))
 }
 
 // bin is one bar of an estimate histogram.
@@ -292,7 +278,7 @@ func estimateBins(spec room.PollSpec, answers []float64) []bin {
 		var out []bin
 		for i := lo; i <= hi; i++ {
 			a, b := spec.Min+float64(i)*step, spec.Min+float64(i+1)*step
-			out = append(out, bin{label: formatNumber(a) + "–" + formatNumber(b), count: counts[i], truth: i == at(spec.Truth)})
+			out = append(out, bin{label: lessons.FormatEstimate(a) + "–" + lessons.FormatEstimate(b), count: counts[i], truth: i == at(spec.Truth)})
 		}
 		return out
 	}
@@ -387,7 +373,7 @@ func decadeBins(truth float64, answers []float64) []bin {
 	for _, k := range keys {
 		label := "0 or less"
 		if k != math.MinInt32 {
-			label = formatNumber(math.Pow(10, float64(k))) + "–" + formatNumber(math.Pow(10, float64(k+1)))
+			label = lessons.FormatEstimate(math.Pow(10, float64(k))) + "–" + lessons.FormatEstimate(math.Pow(10, float64(k+1)))
 		}
 		out = append(out, bin{label: label, count: counts[k], truth: k == bucket(truth)})
 	}

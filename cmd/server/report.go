@@ -95,7 +95,7 @@ func writeReport(w io.Writer, catalog *lessons.Catalog, source string, state roo
 			students = append(students, m)
 		}
 	}
-	fmt.Fprintf(w, "Members remembered: %s, %s\n", count(len(students), "student"), count(len(staff), "instructor seat"))
+	fmt.Fprintf(w, "Members remembered: %s, %s\n", lessons.Count(len(students), "student", "students"), lessons.Count(len(staff), "instructor seat", "instructor seats"))
 
 	asked := 0
 	for _, p := range state.Polls {
@@ -173,19 +173,11 @@ func writePoll(w io.Writer, p room.SavedPoll) {
 			within++
 		}
 	}
-	line := fmt.Sprintf("    %d answered · the answer %s %s", n, plain(p.Spec.Truth), p.Spec.Unit)
+	line := fmt.Sprintf("    %d answered · the answer %s %s", n, lessons.FormatEstimate(p.Spec.Truth), p.Spec.Unit)
 	if n > 0 {
-		line += fmt.Sprintf(" · median %s · within a factor of 2: %d%s", plain(room.Median(est)), within, percent(within, n))
+		line += fmt.Sprintf(" · median %s · within a factor of 2: %d%s", lessons.FormatEstimate(room.Median(est)), within, percent(within, n))
 	}
 	fmt.Fprintln(w, strings.TrimRight(line, " "))
-}
-
-// count is n of thing, in words a person writes ("1 student", "2 students").
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func displayName(m room.SavedMember) string {
@@ -200,18 +192,4 @@ func percent(k, n int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%d%%)", (100*k+n/2)/n)
-}
-
-// plain writes a number the way a person reads it in a report.
-func plain(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a == 0:
-		return "0"
-	case a >= 1e6 || a < 0.01:
-		return fmt.Sprintf("%.3g", v)
-	case a == math.Trunc(a):
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
 }
